@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points. Every target installs what it needs (scripts/setup.sh) and
+# keeps the kernel tree, build output and caches in $(SKBX_CACHE)
+# (/var/cache/skb-bpf-ext for root), outside the work tree.
+
+S := scripts
+.PHONY: all setup kernel module selftests vm-test demo bench series apply check prefix-builds clean
+
+all: vm-test
+
+setup:
+	@$(S)/setup.sh
+
+# The dev kernel: patches/ on a fresh branch from `base`, tinyconfig + selftests/config.
+kernel:
+	@$(S)/build-kernel.sh
+
+# The Rust hook provider (rust/), against the dev kernel or KDIR=.
+module:
+	@$(if $(KDIR),SKBX_KDIR=$(KDIR)) $(S)/build-module.sh $(if $(CLIPPY),CLIPPY=1)
+
+# The libbpf-rs suite, with vmlinux.h from the kernel under test.
+selftests:
+	@$(if $(KDIR),SKBX_KDIR=$(KDIR)) $(S)/build-selftests.sh >/dev/null
+
+# Build all, boot the VM, run the suite: prints "N passed, N failed".
+vm-test:
+	@KDIR=$(KDIR) $(S)/vm-test.sh
+
+# Build all, boot the VM, tag packets at tc ingress, read them at cgroup ingress.
+demo:
+	@KDIR=$(KDIR) $(S)/demo.sh
+
+# Extension vs map side-stash benchmark, results and chart in bench/.
+bench:
+	@KDIR=$(KDIR) $(S)/bench.sh
+
+# Export the kernel tree's commits over `base` into patches/ (+ checkpatch --strict).
+series:
+	@$(S)/export-series.sh
+
+# git am the series onto your own tree: make apply KDIR=~/src/bpf-next
+apply:
+	@test -n "$(KDIR)" || { echo "usage: make apply KDIR=path/to/kernel/tree"; exit 2; }
+	@KDIR=$(KDIR) $(S)/apply-series.sh
+
+# Style and static checks: checkpatch --strict, rustfmt, clippy, the host-side tests.
+check:
+	@$(S)/check.sh
+
+# Build each prefix of the series (every patch must build on its own).
+prefix-builds:
+	@$(S)/prefix-builds.sh
+
+clean:
+	rm -rf $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/results $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/module

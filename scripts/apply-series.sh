@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Apply patches/ with `git am` on a fresh `series` branch from `base` in the
+# cached kernel tree (or, with KDIR=path, onto the current branch of that
+# tree). Stops at the first patch that does not apply and names it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tree=${KDIR:-$KSRC}
+mapfile -t series < <(ls "$SKBX_TOP"/patches/[0-9]*.patch 2>/dev/null | grep -v '/0000-' || true)
+[ -d "$tree/.git" ] || die "$tree is not a git tree"
+[ ${#series[@]} -gt 0 ] || die "patches/ holds no series (run 'make series' in a kernel tree with commits over base)"
+cd "$tree"
+
+if [ -z "${KDIR:-}" ]; then
+	want=$(cat "${series[@]}" /dev/null | sha256sum | cut -d' ' -f1)
+	if [ "$(git rev-parse --abbrev-ref HEAD)" = series ] &&
+	   [ "$(git config --get skbx.applied || true)" = "$want" ] &&
+	   git diff --quiet HEAD; then
+		exit 0
+	fi
+	cur=$(git rev-parse --abbrev-ref HEAD)
+	if [ "$cur" != series ] && ! git diff --quiet HEAD; then
+		die "$tree has uncommitted changes on '$cur'; commit them (and 'make series') first"
+	fi
+	log "applying ${#series[@]} patches on a fresh 'series' branch from base"
+	# Apply in a scratch worktree, then move the tree to the result: only
+	# files that differ from the current checkout are touched, so make
+	# does not rebuild the world when the series did not change them.
+	wt="$SKBX_CACHE/am-worktree"
+	git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+	git worktree prune
+	git worktree add -q --detach "$wt" base
+	for p in "${series[@]}"; do
+		if ! git -C "$wt" am -q "$p" >/dev/null 2>&1; then
+			git -C "$wt" am --abort >/dev/null 2>&1 || true
+			git worktree remove --force "$wt"
+			die "patch does not apply to base: $(basename "$p")"
+		fi
+	done
+	new=$(git -C "$wt" rev-parse HEAD)
+	git worktree remove --force "$wt"
+	git checkout -q -f -B series "$new"
+else
+	git diff --quiet HEAD || die "$tree has uncommitted changes; commit or stash them first"
+	log "applying ${#series[@]} patches onto $(git rev-parse --abbrev-ref HEAD) in $tree"
+	for p in "${series[@]}"; do
+		if ! git am -q --3way "$p" >/dev/null 2>&1; then
+			die "patch does not apply: $(basename "$p"); see 'git -C $tree am --show-current-patch', then 'git am --abort' or resolve and 'git am --continue'"
+		fi
+	done
+fi
+[ -n "${KDIR:-}" ] || git config skbx.applied "$want"
+log "series applied: $(git log --oneline -1)"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the dev kernel: the series from patches/ on a fresh branch from
+# `base`, tinyconfig + selftests/config, ccache in the cache dir.
+#
+#   SKBX_TREE_AS_IS=1   build the kernel tree's current checkout instead of
+#                       re-applying patches/ (for work on the series itself)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$SKBX_TOP/scripts/setup.sh"
+"$SKBX_TOP/scripts/fetch-kernel.sh"
+FRAGMENT="${SKBX_FRAGMENT:-$SKBX_TOP/selftests/config}"
+
+if [ -z "${SKBX_TREE_AS_IS:-}" ]; then
+	"$SKBX_TOP/scripts/apply-series.sh"
+fi
+
+mkdir -p "$KOUT"
+# Regenerate .config only when the fragment changed: kconfig would otherwise
+# be re-run for nothing, and a real change must rebuild what it touches.
+stamp="$KOUT/.fragment.sha256"
+want=$(cat "$FRAGMENT" "$SKBX_TOP/scripts/build-kernel.sh" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$KOUT/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	log "configuring: tinyconfig + selftests/config"
+	kmake -s tinyconfig >/dev/null
+	(cd "$KSRC" && KCONFIG_CONFIG="$KOUT/.config" scripts/kconfig/merge_config.sh -m -O "$KOUT" \
+		"$KOUT/.config" "$FRAGMENT" >/dev/null)
+	kmake -s olddefconfig
+	echo "$want" >"$stamp"
+fi
+
+# Every requested symbol must have kept its value (olddefconfig silently
+# drops what an unmet dependency forbids, e.g. RUST without a toolchain).
+bad=0
+while IFS= read -r line; do
+	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+	sym=${line%%=*} val=${line#*=}
+	if [ "$val" = n ]; then
+		grep -qx "# $sym is not set" "$KOUT/.config" || ! grep -q "^$sym=" "$KOUT/.config" ||
+			{ echo "  $sym: wanted n, got $(grep "^$sym=" "$KOUT/.config")" >&2; bad=1; }
+	else
+		got=$(grep "^$sym=" "$KOUT/.config" || echo "$sym unset")
+		[ "$got" = "$line" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
+	fi
+done <"$FRAGMENT"
+if [ "$bad" = 1 ]; then
+	rm -f "$stamp"
+	if ! grep -q '^CONFIG_RUST=y' "$KOUT/.config"; then
+		kmake rustavailable >&2 || true
+	fi
+	die "the kernel config lost symbols requested by selftests/config (above)"
+fi
+
+log "building the kernel ($(nproc) jobs, ccache in $CCACHE_DIR)"
+start=$(date +%s)
+kmake -s bzImage modules 2>&1 | grep -v '^  ' >&2 || die "kernel build failed"
+kmake -s modules_prepare >/dev/null
+log "kernel built in $(($(date +%s) - start)) s: $KOUT/arch/x86/boot/bzImage"

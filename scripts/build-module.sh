@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the Rust hook provider (rust/) against a kernel build dir
+# (default: the cached dev build). Output goes to the cache (MO=), never
+# into the work tree. Extra arguments go to make (e.g. CLIPPY=1).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${SKBX_KDIR:-$KOUT}
+mo="$SKBX_CACHE/module"
+[ -f "$kdir/Module.symvers" ] || die "$kdir is not a built kernel tree (run 'make kernel')"
+grep -q '^CONFIG_RUST=y' "$kdir/.config" || die "$kdir has no Rust support (CONFIG_RUST)"
+grep -q '^CONFIG_BPF_SKB_EXT=y' "$kdir/.config" || die "$kdir lacks the series (CONFIG_BPF_SKB_EXT)"
+mkdir -p "$mo"
+rust_env
+PATH="/usr/lib/ccache:$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
+	CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
+log "module built: $mo/bpf_skb_meta.ko"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the libbpf-rs suite in selftests/ against the BTF of the kernel
+# under test (vmlinux.h dumped with bpftool), and print the path of the test
+# binary. Fails clearly when that kernel lacks the series.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${SKBX_KDIR:-$KOUT}
+[ -f "$kdir/vmlinux" ] || die "no vmlinux in $kdir (run 'make kernel')"
+vdir="$SKBX_CACHE/vmlinux-h/$(echo "$kdir" | sha256sum | cut -c1-12)"
+mkdir -p "$vdir"
+if [ ! -f "$vdir/vmlinux.h" ] || [ "$kdir/vmlinux" -nt "$vdir/vmlinux.h" ]; then
+	bpftool btf dump file "$kdir/vmlinux" format c >"$vdir/vmlinux.h.tmp" ||
+		die "bpftool could not dump BTF from $kdir/vmlinux (CONFIG_DEBUG_INFO_BTF?)"
+	mv "$vdir/vmlinux.h.tmp" "$vdir/vmlinux.h"
+fi
+grep -q 'BPF_DYNPTR_SKB_EXT_F' "$vdir/vmlinux.h" ||
+	die "the kernel in $kdir lacks the series: BPF_DYNPTR_SKB_EXT_F is not in its BTF"
+
+export SKB_META_VMLINUX_DIR="$vdir"
+export CARGO_TARGET_DIR="$SKBX_CACHE/target"
+mkdir -p "$CARGO_TARGET_DIR"
+cd "$SKBX_TOP/selftests"
+cargo build --release --tests --message-format=json-render-diagnostics >"$CARGO_TARGET_DIR/build.json" ||
+	die "building selftests/ failed"
+bin=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "vm" and m.get("executable"):
+        print(m["executable"])
+' "$CARGO_TARGET_DIR/build.json" | tail -n1)
+[ -n "$bin" ] || die "no test binary produced"
+echo "$bin"

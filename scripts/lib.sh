@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the project's scripts. Source it; do not run it.
+
+# Everything big (kernel tree, build output, ccache, downloaded packages,
+# Python venv, cargo target dirs) lives here, outside the work tree, so that a
+# fresh clone reuses it and `git clean` never throws away a kernel build.
+if [ -z "${SKBX_CACHE:-}" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		SKBX_CACHE=/var/cache/skb-bpf-ext
+	else
+		SKBX_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/skb-bpf-ext"
+	fi
+fi
+export SKBX_CACHE
+
+SKBX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export SKBX_TOP
+
+# The pinned base kernel: Debian's linux-source package.
+BASE_PKG=linux-source-7.3
+BASE_VERSION=7.3.4-1~bpo13+1
+BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
+BASE_SERIES=7.3
+
+KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
+KOUT="$SKBX_CACHE/build"		# O= build output
+PKGS="$SKBX_CACHE/debs"		# every .deb we ever downloaded
+TOOLS="$SKBX_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
+export CCACHE_DIR="$SKBX_CACHE/ccache"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# The Debian mirror this machine already uses (never hard-code a host).
+debian_mirror() {
+	local url
+	url=$( (grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+		awk '{print $2}'; grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed 's/\[[^]]*\]//' | awk '{print $2}') | grep -E '/debian/?$' | head -n1)
+	[ -n "$url" ] || die "no Debian mirror found in /etc/apt; cannot fetch packages"
+	echo "${url%/}"
+}
+
+# Private apt configuration: a sources list and lists dir of our own, so that
+# the system's apt sources are never touched. $1 = name, rest = suites.
+PRIVATE_APT_OPTS=()
+private_apt() {
+	local name=$1; shift
+	local dir="$SKBX_CACHE/apt/$name" mirror suite
+	mirror=$(debian_mirror)
+	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+	: >"$dir/sources.list"
+	for suite in "$@"; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >>"$dir/sources.list"
+	done
+	PRIVATE_APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives"
+		-o APT::Get::List-Cleanup=0)
+	# Refresh at most once a day.
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n1)" ]; then
+		apt-get "${PRIVATE_APT_OPTS[@]}" -qq update >&2 || die "apt-get update ($name) failed"
+	fi
+}
+
+# Environment for building Rust-for-Linux code against our kernel.
+rust_env() {
+	export RUST_LIB_SRC="$TOOLS/rust-src/usr/lib/rustlib/src/rust/library"
+	export LIBCLANG_PATH
+	LIBCLANG_PATH=$(ls -d "$TOOLS"/venv/lib/python3*/site-packages/clang/native 2>/dev/null | head -n1)
+	export PATH="$TOOLS/cargo/bin:$TOOLS/venv/bin:$PATH"
+}
+
+# Make arguments for the kernel build.
+kmake() {
+	rust_env
+	# ccache through its masquerade dir: CC="ccache gcc" would leak into
+	# rustc's -Clinker for host programs and break the Rust build.
+	PATH="/usr/lib/ccache:$PATH" make -C "$KSRC" O="$KOUT" -j"$(nproc)" "$@"
+}

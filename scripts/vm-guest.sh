@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM (as root): prepares the guest, loads the hook provider
+# and runs a command with a timeout, then collects dmesg and a kmemleak
+# scan into the results dir.
+#
+#   vm-guest.sh RESULTS_DIR MODULE.ko TIMEOUT COMMAND...
+set -u
+results=$1 module=$2 limit=$3
+shift 3
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /run/netns
+ulimit -l unlimited
+echo "guest up after $(cut -d' ' -f1 /proc/uptime) s" >"$results/guest.log"
+
+if ! insmod "$module" >>"$results/guest.log" 2>&1; then
+	echo "insmod $module failed" >>"$results/guest.log"
+fi
+export SKB_META_MODULE=$module
+
+timeout -k 10 "$limit" "$@" >"$results/run.log" 2>&1
+echo $? >"$results/run.rc"
+
+# Let RCU and deferred frees settle, then look for leaks.
+rmmod bpf_skb_meta 2>/dev/null
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$results/kmemleak.log"
+fi
+dmesg >"$results/dmesg.log"
+exit 0

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a kernel with virtme-ng and run a guest script in it, without ever
+# hanging the caller: a host-side timeout around the VM, a timeout inside
+# it, vng's exit 255 (guest panic) treated as a failure, and the console
+# scanned for kernel splats.
+#
+#   vm-run.sh RESULTS_DIR GUEST_COMMAND...
+#
+# Environment: SKBX_KDIR (kernel build dir, default the cached dev build),
+# SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=$1; shift
+kdir=${SKBX_KDIR:-$KOUT}
+image="$kdir/arch/x86/boot/bzImage"
+[ -f "$image" ] || die "no kernel image at $image (run 'make kernel', or pass KDIR=)"
+mkdir -p "$results"
+vm_timeout=${SKBX_VM_TIMEOUT:-900}
+VNG="$TOOLS/venv/bin/vng"
+export PATH="$TOOLS/cargo/bin:$PATH"	# virtiofsd
+
+# Boot parameters for the debug profile: no slab merging (so fault
+# injection hits the skb extension cache alone), full slub debugging,
+# frequent KFENCE samples, and a panic if the kernel locks up.
+append="slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1"
+
+# KVM only where a short probe boot shows it works: on nested setups the
+# guest can hang at "Decompressing Linux...". The answer is cached per host
+# kernel and qemu version.
+kvm_opt=--disable-kvm
+probe="$SKBX_CACHE/kvm-probe.$(uname -r).$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
+if [ -e /dev/kvm ] && [ -z "${SKBX_NO_KVM:-}" ]; then
+	if [ ! -f "$probe" ]; then
+		log "probing KVM (30 s at most)"
+		if timeout -k 5 30 "$VNG" --run "$image" --memory 512M --exec true </dev/null >/dev/null 2>&1; then
+			echo kvm >"$probe"
+		else
+			echo tcg >"$probe"
+		fi
+	fi
+	[ "$(cat "$probe")" = kvm ] && kvm_opt=
+fi
+log "booting $(basename "$image") from $kdir under ${kvm_opt:+TCG}${kvm_opt:-KVM} (timeout ${vm_timeout}s)"
+
+start=$(date +%s.%N)
+timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt --verbose \
+	--cpus "${SKBX_VM_CPUS:-2}" --memory "${SKBX_VM_MEM:-2G}" \
+	--rwdir "$results" --append "$append" \
+	--exec "$*" </dev/null >"$results/console.log" 2>&1
+rc=$?
+end=$(date +%s.%N)
+printf '%.1f\n' "$(echo "$end - $start" | bc)" >"$results/vm-seconds"
+
+status=0
+case $rc in
+0) ;;
+124|137) warn "the VM hung: killed after ${vm_timeout}s"; status=1 ;;
+255) warn "the guest kernel panicked (vng exit 255)"; status=1 ;;
+*) warn "the guest command failed (exit $rc)"; status=1 ;;
+esac
+
+# Kernel splats anywhere on the console or in the guest's dmesg.
+splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
+	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|kmemleak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
+	grep -vE 'kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread' | sort -u)
+if [ -n "$splats" ]; then
+	warn "kernel console shows:"
+	printf '%s\n' "$splats" | head -40 >&2
+	status=1
+fi
+if [ -s "$results/kmemleak.log" ]; then
+	warn "kmemleak reports leaks:"
+	head -40 "$results/kmemleak.log" >&2
+	status=1
+fi
+exit $status

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Compiles the BPF programs and generates their libbpf-rs skeleton.
+//!
+//! `vmlinux.h` must come from the BTF of the kernel under test, so that new
+//! UAPI (BPF_DYNPTR_SKB_EXT_F) is visible: the Makefile dumps it with bpftool
+//! and passes its directory in `SKB_META_VMLINUX_DIR`.
+use std::{env, path::PathBuf};
+
+use libbpf_cargo::SkeletonBuilder;
+
+const SRC: &str = "src/bpf/skb_meta.bpf.c";
+
+fn main() {
+    let vmlinux_dir = env::var("SKB_META_VMLINUX_DIR").unwrap_or_else(|_| {
+        panic!(
+            "SKB_META_VMLINUX_DIR is not set: build through `make selftests`, which dumps \
+             vmlinux.h from the kernel under test"
+        )
+    });
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR must be set by cargo"))
+        .join("skb_meta.skel.rs");
+    SkeletonBuilder::new()
+        .source(SRC)
+        .clang_args(["-I", &vmlinux_dir, "-I", "src/bpf", "-Wall", "-O2", "-mcpu=v3"])
+        .build_and_generate(&out)
+        .expect("building the BPF programs failed");
+    println!("cargo:rerun-if-changed={SRC}");
+    println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
+    println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
+    println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");
+}

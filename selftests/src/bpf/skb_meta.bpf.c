@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF side of the selftests for bpf_dynptr_from_skb_meta(BPF_DYNPTR_SKB_EXT_F).
+ *
+ * Writers put a 64-byte tag on every packet whose L4 destination port is
+ * cfg_port: TAG_MAGIC, a sequence number, and 56 bytes derived from both.
+ * Readers check every byte and count what they saw.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "skb_meta.h"
+
+extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
+				    struct bpf_dynptr *ptr) __ksym;
+extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u64 offset,
+			      void *buffer, __u64 buffer__szk) __ksym;
+extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u64 offset,
+				   void *buffer, __u64 buffer__szk) __ksym;
+extern __u64 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
+extern bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
+extern bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_IPIP_ 4
+
+/* Configuration, set by the tests. */
+__u16 cfg_port = 0;		/* L4 destination port to match */
+__u32 cfg_clone_ifindex = 0;	/* tc_clone_write: where the clone goes */
+__u32 cfg_seq_base = 0;		/* first sequence number written */
+__u32 cfg_write_only_first = 0;	/* tc_write: tag only the first N (0: all) */
+
+/* Results (.bss). */
+struct hook_stats tc_write_stats, tc_read_stats, cg_read_stats, cg_write_stats;
+struct hook_stats sock_stats, clone_stats, meta_stats, tc_read2_stats, fresh_stats;
+struct bad_input bad;
+__u32 seq_next;
+__s32 sock_write_ret;
+__s32 cg_flags0_ret;
+__u32 cg_flags0_null;
+__s32 clone_redirect_ret;
+__s32 clone_rewrite_ret;
+__s32 xdp_meta_ret;
+
+static __always_inline void make_tag(__u8 *tag, __u32 seq)
+{
+	__u32 magic = TAG_MAGIC;
+	int i;
+
+	__builtin_memcpy(tag, &magic, 4);
+	__builtin_memcpy(tag + 4, &seq, 4);
+	for (i = 8; i < TAG_SIZE; i++)
+		tag[i] = (__u8)(seq * 31 + i * 7);
+}
+
+/* 1: a well-formed tag, 0: all zeros, -1: anything else. */
+static __always_inline int check_tag(const __u8 *tag, __u32 *seq)
+{
+	__u32 magic;
+	int i, zero = 1;
+
+	for (i = 0; i < TAG_SIZE; i++)
+		if (tag[i])
+			zero = 0;
+	if (zero)
+		return 0;
+	__builtin_memcpy(&magic, tag, 4);
+	__builtin_memcpy(seq, tag + 4, 4);
+	if (magic != TAG_MAGIC)
+		return -1;
+	for (i = 8; i < TAG_SIZE; i++)
+		if (tag[i] != (__u8)(*seq * 31 + i * 7))
+			return -1;
+	return 1;
+}
+
+/* Does the packet, whose IP header starts at @l3, go to cfg_port? */
+static __always_inline bool match_port(struct __sk_buff *skb, __u32 l3)
+{
+	__u8 proto, ihl;
+	__u16 dport;
+	__u32 l4;
+
+	if (!cfg_port)
+		return false;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, l3, &ihl, 1))
+			return false;
+		if (bpf_skb_load_bytes(skb, l3 + 9, &proto, 1))
+			return false;
+		l4 = l3 + (ihl & 0xf) * 4;
+		if (proto == IPPROTO_IPIP_) {
+			/* ipip: look at the inner header */
+			l3 = l4;
+			if (bpf_skb_load_bytes(skb, l3, &ihl, 1))
+				return false;
+			if (bpf_skb_load_bytes(skb, l3 + 9, &proto, 1))
+				return false;
+			l4 = l3 + (ihl & 0xf) * 4;
+		}
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, l3 + 6, &proto, 1))
+			return false;
+		l4 = l3 + 40;
+	} else {
+		return false;
+	}
+	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_)
+		return false;
+	if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2))
+		return false;
+	return bpf_ntohs(dport) == cfg_port;
+}
+
+static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *st)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq;
+	int err;
+
+	st->seen++;
+	if (cfg_write_only_first && st->seen > cfg_write_only_first)
+		return;
+	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta);
+	if (err) {
+		st->dynptr_err++;
+		st->last_err = err;
+		return;
+	}
+	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
+	make_tag(tag, seq);
+	err = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	if (err) {
+		st->write_err++;
+		st->last_err = err;
+		return;
+	}
+	st->written++;
+}
+
+static __always_inline void do_read(struct __sk_buff *skb, struct hook_stats *st)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq = 0;
+	int err, r;
+
+	st->seen++;
+	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta);
+	if (err) {
+		st->dynptr_err++;
+		st->last_err = err;
+		st->err_null += bpf_dynptr_is_null(&meta);
+		return;
+	}
+	err = bpf_dynptr_read(tag, TAG_SIZE, &meta, 0, 0);
+	if (err) {
+		st->read_bad++;
+		st->last_err = err;
+		return;
+	}
+	r = check_tag(tag, &seq);
+	if (r > 0) {
+		st->read_ok++;
+		st->last_seq = seq;
+		if (seq >= SEQ_REWRITE)
+			st->seq_high++;
+	} else if (r == 0) {
+		st->read_zero++;
+	} else {
+		st->read_bad++;
+	}
+	__builtin_memcpy(st->last_tag, tag, TAG_SIZE);
+}
+
+SEC("tc")
+int tc_write(struct __sk_buff *skb)
+{
+	if (!match_port(skb, ETH_HLEN))
+		return 0; /* TC_ACT_OK */
+	if (skb->gso_segs > 1)
+		tc_write_stats.gso++;
+	do_write(skb, &tc_write_stats);
+	return 0;
+}
+
+SEC("tc")
+int tc_read(struct __sk_buff *skb)
+{
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	if (skb->gso_segs > 1)
+		tc_read_stats.gso++;
+	do_read(skb, &tc_read_stats);
+	return 0;
+}
+
+/* A second tc reader, for tests that read at two places. */
+SEC("tc")
+int tc_read2(struct __sk_buff *skb)
+{
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	if (skb->gso_segs > 1)
+		tc_read2_stats.gso++;
+	do_read(skb, &tc_read2_stats);
+	return 0;
+}
+
+/* Attach a buffer through a writable slice and check that it starts as
+ * zeros (read_zero) however the slab object was used before (read_bad),
+ * then fill it with a tag.
+ */
+SEC("tc")
+int tc_fresh_check(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u8 *p;
+	__u32 seq;
+	int i, zero = 1;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	fresh_stats.seen++;
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta)) {
+		fresh_stats.dynptr_err++;
+		return 0;
+	}
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, TAG_SIZE);
+	if (!p) {
+		fresh_stats.write_err++;
+		return 0;
+	}
+	for (i = 0; i < TAG_SIZE; i++)
+		if (p[i])
+			zero = 0;
+	if (zero)
+		fresh_stats.read_zero++;
+	else
+		fresh_stats.read_bad++;
+	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
+	make_tag(tag, seq);
+	for (i = 0; i < TAG_SIZE; i++)
+		p[i] = tag[i];
+	fresh_stats.written++;
+	return 0;
+}
+
+/* Tunnel devices (ipip) have no link-layer header. */
+SEC("tc")
+int tc_read_l3(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_read(skb, &tc_read_stats);
+	return 0;
+}
+
+SEC("tc")
+int tc_write_l3(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_write(skb, &tc_write_stats);
+	return 0;
+}
+
+SEC("cgroup_skb/ingress")
+int cg_read(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_read(skb, &cg_read_stats);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int cg_write(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_write(skb, &cg_write_stats);
+	return 1;
+}
+
+/* flags == 0 outside tc: the XDP metadata area is not offered. */
+SEC("cgroup_skb/ingress")
+int cg_flags0(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+
+	if (!match_port(skb, 0))
+		return 1;
+	cg_flags0_ret = bpf_dynptr_from_skb_meta(skb, 0, &meta);
+	cg_flags0_null = bpf_dynptr_is_null(&meta);
+	return 1;
+}
+
+/* Socket filters read the tag; their dynptr is read-only. */
+SEC("socket")
+int sock_read(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 byte = 0xff;
+
+	if (!match_port(skb, 0))
+		return skb->len;
+	do_read(skb, &sock_stats);
+	if (!bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		sock_write_ret = bpf_dynptr_write(&meta, 0, &byte, 1, 0);
+	return skb->len;
+}
+
+/* Tag, clone the packet to cfg_clone_ifindex, then overwrite the tag of
+ * the original: the write must unshare the buffer, so the clone keeps the
+ * first tag and the original carries the second (sequence + 1000000).
+ */
+SEC("tc")
+int tc_clone_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	clone_stats.seen++;
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
+	make_tag(tag, seq);
+	if (bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0))
+		return 0;
+	clone_stats.written++;
+	clone_redirect_ret = bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+	/* bpf_clone_redirect() changes packet data: take a new dynptr. */
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	make_tag(tag, seq + SEQ_REWRITE);
+	clone_rewrite_ret = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	return 0;
+}
+
+/* The runtime errors of bad input, on the first matched packet. */
+SEC("tc")
+int tc_bad_input(struct __sk_buff *skb)
+{
+	__u8 buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, rd[8] = {};
+	struct bpf_dynptr meta;
+	__u64 size;
+	int i;
+
+	if (!match_port(skb, ETH_HLEN) || bad.done)
+		return 0;
+	bad.done = 1;
+
+	bad.bad_flags_ret = bpf_dynptr_from_skb_meta(skb, 1 << 1, &meta);
+	bad.bad_flags_null = bpf_dynptr_is_null(&meta);
+	bad.all_flags_ret = bpf_dynptr_from_skb_meta(skb, ~0ULL, &meta);
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	size = bpf_dynptr_size(&meta);
+	bad.size = size;
+	bad.rdonly = bpf_dynptr_is_rdonly(&meta);
+
+	bad.read_past_ret = bpf_dynptr_read(rd, 8, &meta, size - 4, 0);
+	bad.read_off_ret = bpf_dynptr_read(rd, 1, &meta, size, 0);
+	bad.write_past_ret = bpf_dynptr_write(&meta, size - 4, buf, 8, 0);
+	bad.write_huge_ret = bpf_dynptr_write(&meta, 1ULL << 40, buf, 1, 0);
+	bad.slice_past_null = !bpf_dynptr_slice(&meta, size - 4, rd, 8);
+	bad.slice_rdwr_past_null = !bpf_dynptr_slice_rdwr(&meta, size - 4, rd, 8);
+
+	/* Nothing written so far: reads are zeros. */
+	bad.zero_before_write = 1;
+	if (bpf_dynptr_read(rd, 8, &meta, 0, 0))
+		bad.zero_before_write = 0;
+	for (i = 0; i < 8; i++)
+		if (rd[i])
+			bad.zero_before_write = 0;
+
+	bad.write_ok_ret = bpf_dynptr_write(&meta, size - 8, buf, 8, 0);
+	if (!bpf_dynptr_read(rd, 8, &meta, size - 8, 0)) {
+		bad.read_back_ok = 1;
+		for (i = 0; i < 8; i++)
+			if (rd[i] != buf[i])
+				bad.read_back_ok = 0;
+	}
+	return 0;
+}
+
+/* flags == 0: the XDP metadata area, written by xdp_meta_write. */
+SEC("xdp")
+int xdp_meta_write(struct xdp_md *ctx)
+{
+	__u32 *meta;
+	void *data;
+
+	xdp_meta_ret = bpf_xdp_adjust_meta(ctx, -4);
+	if (xdp_meta_ret)
+		return XDP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		return XDP_PASS;
+	*meta = TAG_MAGIC;
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_meta_read(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u32 magic = 0;
+	int err;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	meta_stats.seen++;
+	err = bpf_dynptr_from_skb_meta(skb, 0, &meta);
+	if (err) {
+		meta_stats.dynptr_err++;
+		meta_stats.last_err = err;
+		return 0;
+	}
+	err = bpf_dynptr_read(&magic, 4, &meta, 0, 0);
+	if (err) {
+		meta_stats.read_bad++;
+		meta_stats.last_err = err;
+	} else if (magic == TAG_MAGIC && bpf_dynptr_size(&meta) == 4) {
+		meta_stats.read_ok++;
+	} else {
+		meta_stats.read_bad++;
+	}
+	return 0;
+}
+
+/* ---- Programs the verifier must reject (not loaded by default) ---- */
+
+/* An access past a slice's length. */
+SEC("?tc")
+int reject_slice_past_len(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice(&meta, 0, NULL, 8);
+	if (!p)
+		return 0;
+	return p[8];
+}
+
+/* A slice used after bpf_clone_redirect(), which invalidates it. */
+SEC("?tc")
+int reject_slice_after_clone(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, 8);
+	if (!p)
+		return 0;
+	bpf_clone_redirect(skb, 1, 0);
+	return p[0];
+}
+
+/* The kfunc outside the hook table: sk_skb programs also have __sk_buff. */
+SEC("?sk_skb/stream_verdict")
+int reject_wrong_prog_type(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+
+	return bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta);
+}
+
+/* A write through a read-only slice. */
+SEC("?tc")
+int reject_write_rdonly_slice(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice(&meta, 0, NULL, 8);
+	if (!p)
+		return 0;
+	p[0] = 1;
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Test helpers: network namespaces, veth pairs, traffic, tc and cgroup attachment, the hook
+//! provider module and its counters. Every helper fails with an error that names what it
+//! was doing.
+
+use std::{
+    collections::BTreeMap,
+    ffi::CString,
+    fs,
+    io::{Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream, UdpSocket},
+    os::fd::{AsFd, AsRawFd},
+    process::Command,
+    sync::atomic::{AtomicU32, Ordering},
+    time::{Duration, Instant},
+};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// The libbpf-rs skeleton of `src/bpf/skb_meta.bpf.c`.
+#[allow(clippy::all, missing_docs, non_camel_case_types, non_snake_case, dead_code)]
+pub mod skel {
+    include!(concat!(env!("OUT_DIR"), "/skb_meta.skel.rs"));
+}
+
+pub use skel::types::{bad_input, hook_stats};
+
+/// Bytes in one tag.
+pub const TAG_SIZE: usize = 64;
+/// First four bytes of every tag.
+pub const TAG_MAGIC: u32 = 0x5eb7_a9c1;
+
+/// Runs a command line (split on whitespace) and returns its stdout.
+pub fn sh(cmdline: &str) -> Result<String> {
+    let args: Vec<&str> = cmdline.split_whitespace().collect();
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .with_context(|| format!("cannot run `{cmdline}`"))?;
+    if !out.status.success() {
+        bail!(
+            "`{cmdline}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+static NS_SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A network namespace, deleted on drop.
+pub struct Netns {
+    /// Its name under /run/netns.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates a namespace with loopback up.
+    pub fn new(tag: &str) -> Result<Self> {
+        let name = format!(
+            "skbx-{tag}-{}-{}",
+            std::process::id(),
+            NS_SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        sh(&format!("ip netns add {name}"))?;
+        let ns = Netns { name };
+        ns.ip("link set lo up")?;
+        Ok(ns)
+    }
+
+    /// `ip -n NS ARGS`.
+    pub fn ip(&self, args: &str) -> Result<String> {
+        sh(&format!("ip -n {} {args}", self.name))
+    }
+
+    /// `tc -n NS ARGS`.
+    pub fn tc(&self, args: &str) -> Result<String> {
+        sh(&format!("tc -n {} {args}", self.name))
+    }
+
+    /// Runs `f` on a thread that lives in this namespace.
+    pub fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::spawn(move || -> Result<T> {
+            let file = fs::File::open(&path).with_context(|| format!("open {path}"))?;
+            // SAFETY: setns() on a valid namespace fd only changes this thread's netns.
+            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                bail!("setns({path}): {}", std::io::Error::last_os_error());
+            }
+            f()
+        })
+        .join()
+        .map_err(|_| anyhow!("thread in netns panicked"))?
+    }
+
+    /// The ifindex of `dev` in this namespace.
+    pub fn ifindex(&self, dev: &str) -> Result<u32> {
+        let dev = dev.to_string();
+        self.run(move || {
+            let c = CString::new(dev.clone())?;
+            // SAFETY: `c` is a valid NUL-terminated string.
+            let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
+            if idx == 0 {
+                bail!("no device {dev}");
+            }
+            Ok(idx)
+        })
+    }
+
+    /// Attaches `prog` to tc `dir` ("ingress" or "egress") of `dev`, with a clsact qdisc.
+    pub fn attach_tc(&self, dev: &str, prog: &libbpf_rs::ProgramMut<'_>, dir: &str) -> Result<()> {
+        self.attach_tc_fd(dev, prog.as_fd().as_raw_fd(), dir, prog.name().to_string_lossy().as_ref())
+    }
+
+    /// As [`Netns::attach_tc`], for a read-only program handle.
+    pub fn attach_tc_prog(&self, dev: &str, prog: &libbpf_rs::Program<'_>, dir: &str) -> Result<()> {
+        self.attach_tc_fd(dev, prog.as_fd().as_raw_fd(), dir, prog.name().to_string_lossy().as_ref())
+    }
+
+    fn attach_tc_fd(&self, dev: &str, fd: i32, dir: &str, name: &str) -> Result<()> {
+        let ifindex = self.ifindex(dev)?;
+        let attach = if dir == "ingress" {
+            libbpf_rs::TC_INGRESS
+        } else {
+            libbpf_rs::TC_EGRESS
+        };
+        // The fd stays valid: the skeleton outlives the attachment.
+        let dup = nix_dup(fd)?;
+        let name = name.to_string();
+        let dev = dev.to_string();
+        let dir = dir.to_string();
+        self.run(move || {
+            // SAFETY: `dup` is a fresh duplicate of a BPF program fd that we own.
+            let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dup) };
+            let mut hook = libbpf_rs::TcHookBuilder::new(owned.as_fd())
+                .ifindex(ifindex as i32)
+                .replace(true)
+                .handle(1)
+                .priority(1)
+                .hook(attach);
+            hook.create()
+                .ok();
+            hook.attach()
+                .with_context(|| format!("attach {name} to tc {dir} of {dev}"))?;
+            Ok(())
+        })
+    }
+}
+
+fn nix_dup(fd: i32) -> Result<i32> {
+    // SAFETY: dup() of a valid fd.
+    let new = unsafe { libc::dup(fd) };
+    if new < 0 {
+        bail!("dup: {}", std::io::Error::last_os_error());
+    }
+    Ok(new)
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = sh(&format!("ip netns del {}", self.name));
+    }
+}
+
+/// Two namespaces joined by a veth pair: `a`/`veth_a` (192.0.2.1, 2001:db8::1) and
+/// `b`/`veth_b` (192.0.2.2, 2001:db8::2).
+pub struct Pair {
+    /// Sender side.
+    pub a: Netns,
+    /// Receiver side.
+    pub b: Netns,
+}
+
+/// Device name on the `a` side of a [`Pair`].
+pub const VETH_A: &str = "veth_a";
+/// Device name on the `b` side of a [`Pair`].
+pub const VETH_B: &str = "veth_b";
+/// IPv4 address of `a`.
+pub const ADDR_A: &str = "192.0.2.1";
+/// IPv4 address of `b`.
+pub const ADDR_B: &str = "192.0.2.2";
+/// IPv6 address of `b`.
+pub const ADDR6_B: &str = "2001:db8::2";
+
+impl Pair {
+    /// Creates both namespaces and the veth pair between them, addressed and up.
+    pub fn new(tag: &str) -> Result<Self> {
+        let a = Netns::new(&format!("{tag}a"))?;
+        let b = Netns::new(&format!("{tag}b"))?;
+        sh(&format!(
+            "ip link add {VETH_A} netns {} type veth peer name {VETH_B} netns {}",
+            a.name, b.name
+        ))?;
+        a.ip(&format!("addr add {ADDR_A}/24 dev {VETH_A}"))?;
+        b.ip(&format!("addr add {ADDR_B}/24 dev {VETH_B}"))?;
+        a.ip(&format!("-6 addr add 2001:db8::1/64 dev {VETH_A} nodad"))?;
+        b.ip(&format!("-6 addr add {ADDR6_B}/64 dev {VETH_B} nodad"))?;
+        a.ip(&format!("link set {VETH_A} up"))?;
+        b.ip(&format!("link set {VETH_B} up"))?;
+        Ok(Pair { a, b })
+    }
+}
+
+/// Sends `count` UDP datagrams of `len` bytes from `from` to `to_addr:port` in `to`, and
+/// returns how many arrived (waiting at most two seconds after the last one).
+pub fn udp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, count: usize, len: usize) -> Result<usize> {
+    let dst: SocketAddr = format!("{}:{port}", bracket(to_addr)).parse()?;
+    let bind: SocketAddr = if dst.is_ipv4() {
+        format!("0.0.0.0:{port}").parse()?
+    } else {
+        format!("[::]:{port}").parse()?
+    };
+    let rx = to.run(move || Ok(UdpSocket::bind(bind).with_context(|| format!("bind {bind}"))?))?;
+    rx.set_read_timeout(Some(Duration::from_millis(2000)))?;
+    let sent = from.run(move || {
+        let local: SocketAddr = if dst.is_ipv4() { "0.0.0.0:0".parse()? } else { "[::]:0".parse()? };
+        let tx = UdpSocket::bind(local)?;
+        let payload = vec![0x5au8; len];
+        for _ in 0..count {
+            tx.send_to(&payload, dst).with_context(|| format!("send to {dst}"))?;
+        }
+        Ok(count)
+    })?;
+    let mut got = 0;
+    let mut buf = vec![0u8; 65536];
+    while got < sent {
+        match rx.recv(&mut buf) {
+            Ok(_) => got += 1,
+            Err(_) => break,
+        }
+    }
+    Ok(got)
+}
+
+fn bracket(addr: &str) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]")
+    } else {
+        addr.to_string()
+    }
+}
+
+/// Sends `bytes` over one TCP connection from `from` to `to_addr:port` in `to` and returns the
+/// number of bytes the server read.
+pub fn tcp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, bytes: usize) -> Result<usize> {
+    let listen: SocketAddr = if to_addr.contains(':') {
+        format!("[::]:{port}").parse()?
+    } else {
+        format!("0.0.0.0:{port}").parse()?
+    };
+    let listener = to.run(move || Ok(TcpListener::bind(listen)?))?;
+    let dst: SocketAddr = format!("{}:{port}", bracket(to_addr)).parse()?;
+    let server = std::thread::spawn(move || -> Result<usize> {
+        let (mut s, _) = listener.accept()?;
+        s.set_read_timeout(Some(Duration::from_secs(20)))?;
+        let mut total = 0;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let n = s.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        Ok(total)
+    });
+    from.run(move || {
+        let mut c = TcpStream::connect_timeout(&dst, Duration::from_secs(10))
+            .with_context(|| format!("connect {dst}"))?;
+        let chunk = vec![0xa5u8; 65536];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            c.write_all(&chunk[..n])?;
+            left -= n;
+        }
+        c.shutdown(std::net::Shutdown::Both)?;
+        Ok(())
+    })?;
+    server.join().map_err(|_| anyhow!("server thread panicked"))?
+}
+
+/// The hook provider module.
+pub mod module {
+    use super::*;
+
+    /// Its name.
+    pub const NAME: &str = "bpf_skb_meta";
+    const DEBUGFS: &str = "/sys/kernel/debug/bpf_skb_meta";
+
+    /// Path of the module object, from `SKB_META_MODULE`.
+    pub fn path() -> Result<String> {
+        std::env::var("SKB_META_MODULE").context("SKB_META_MODULE (path of bpf_skb_meta.ko) is not set")
+    }
+
+    /// Whether it is loaded.
+    pub fn loaded() -> bool {
+        fs::metadata(format!("/sys/module/{NAME}")).is_ok()
+    }
+
+    /// Loads it (if needed) with `params`.
+    pub fn load(params: &str) -> Result<()> {
+        if loaded() {
+            return Ok(());
+        }
+        sh(&format!("insmod {} {params}", path()?))?;
+        Ok(())
+    }
+
+    /// Unloads it (if loaded).
+    pub fn unload() -> Result<()> {
+        if loaded() {
+            sh(&format!("rmmod {NAME}"))?;
+        }
+        Ok(())
+    }
+
+    /// Reloads it, so that its counters start from zero.
+    pub fn reload(params: &str) -> Result<()> {
+        unload()?;
+        load(params)
+    }
+
+    /// Its counters, by name.
+    pub fn counters() -> Result<BTreeMap<String, u64>> {
+        let text = fs::read_to_string(format!("{DEBUGFS}/counters")).context("read counters")?;
+        let mut map = BTreeMap::new();
+        for line in text.lines() {
+            let (k, v) = line
+                .split_once(' ')
+                .ok_or_else(|| anyhow!("bad counters line {line:?}"))?;
+            map.insert(k.to_string(), v.parse()?);
+        }
+        for k in ["live", "peak", "allocated", "copied", "freed", "alloc_failed"] {
+            if !map.contains_key(k) {
+                bail!("counters lack {k}: {text}");
+            }
+        }
+        Ok(map)
+    }
+
+    /// One counter.
+    pub fn counter(name: &str) -> Result<u64> {
+        counters()?.get(name).copied().ok_or_else(|| anyhow!("no counter {name}"))
+    }
+
+    /// Sets the netns policy through debugfs.
+    pub fn set_drop_across_netns(drop: bool) -> Result<()> {
+        fs::write(format!("{DEBUGFS}/drop_across_netns"), if drop { "1" } else { "0" })
+            .context("write drop_across_netns")
+    }
+
+    /// Reads the netns policy.
+    pub fn drop_across_netns() -> Result<bool> {
+        let s = fs::read_to_string(format!("{DEBUGFS}/drop_across_netns"))?;
+        s.trim().parse().with_context(|| format!("bad policy {s:?}"))
+    }
+
+    /// Waits until `live` reaches `want` (freeing is asynchronous: RCU, softirqs).
+    pub fn wait_live(want: u64) -> Result<u64> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let live = counter("live")?;
+            if live == want || Instant::now() > deadline {
+                return Ok(live);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Opens and loads the skeleton with `port` as the matched port; `setup` may change the
+/// open object (e.g. enable a program that is off by default).
+#[macro_export]
+macro_rules! load_skel {
+    ($storage:ident, $port:expr) => {{
+        use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+        let builder = $crate::skel::SkbMetaSkelBuilder::default();
+        let mut open = builder.open(&mut $storage).map_err(|e| anyhow::anyhow!("open skeleton: {e}"))?;
+        open.maps.bss_data.as_deref_mut().expect("skeleton has .bss").cfg_port = $port;
+        open.load().map_err(|e| anyhow::anyhow!("load skeleton: {e}"))?
+    }};
+}
+
+/// The path of the root cgroup (cgroup2).
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Attaches a cgroup_skb program to the root cgroup; detached when the link drops.
+pub fn attach_cgroup(prog: &libbpf_rs::ProgramMut<'_>) -> Result<libbpf_rs::Link> {
+    let cg = fs::File::open(CGROUP_ROOT).context("open root cgroup")?;
+    prog.attach_cgroup(cg.as_raw_fd())
+        .with_context(|| format!("attach {} to the root cgroup", prog.name().to_string_lossy()))
+}
+
+/// Checks a condition and fails with a message naming the values.
+#[macro_export]
+macro_rules! check_eq {
+    ($left:expr, $right:expr, $($what:tt)+) => {{
+        let (l, r) = (&$left, &$right);
+        if l != r {
+            anyhow::bail!("{}: got {:?}, want {:?}", format!($($what)+), l, r);
+        }
+    }};
+}
+
+/// Test-wide constants of the kernel ABI.
+pub mod errno {
+    /// -EINVAL
+    pub const EINVAL: i64 = -22;
+    /// -E2BIG
+    pub const E2BIG: i64 = -7;
+    /// -ENOMEM
+    pub const ENOMEM: i64 = -12;
+    /// -EOPNOTSUPP
+    pub const EOPNOTSUPP: i64 = -95;
+}
+
+/// A snapshot of the skeleton's .bss (results), read with a volatile copy because the
+/// programs keep writing it.
+pub fn results(skel: &skel::SkbMetaSkel<'_>) -> skel::types::bss {
+    let bss = skel.maps.bss_data.as_deref().expect("skeleton has .bss");
+    // SAFETY: `bss` points to the mmapped .bss of a loaded object; a volatile read of the whole
+    // plain-old-data struct is fine while BPF programs update it.
+    unsafe { std::ptr::read_volatile(bss as *const skel::types::bss) }
+}
+
+/// The skeleton's .bss, to set the `cfg_*` configuration after load.
+pub fn config<'a>(skel: &'a mut skel::SkbMetaSkel<'_>) -> &'a mut skel::types::bss {
+    skel.maps.bss_data.as_deref_mut().expect("skeleton has .bss")
+}

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The contract of `bpf_dynptr_from_skb_meta(BPF_DYNPTR_SKB_EXT_F)`, tested with real devices
+//! and real traffic inside the VM (`make vm-test`).
+//!
+//! Every test needs root, the patched kernel and the hook provider module, so they are
+//! `#[ignore]`d for a host `cargo test`; the VM runs them with `--include-ignored`, one at a
+//! time (`--test-threads=1`): they share the module and its counters.
+
+use std::{
+    fs,
+    mem::MaybeUninit,
+    os::fd::{AsFd, AsRawFd},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, ensure, Context, Result};
+use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
+use skb_meta_selftests::{
+    check_eq, config, errno::*, load_skel, module, results, sh, tcp_flow, udp_flow, Netns, Pair,
+    ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
+};
+
+const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
+
+/// Fresh module instance, default policy: counters start at zero.
+fn fresh_module() -> Result<()> {
+    module::reload("")
+}
+
+/// Packets of a UDP flow tagged at tc ingress reach cgroup_skb ingress with all 64 bytes.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
+    let _ = VM;
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7001);
+    let p = Pair::new("udp")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    let got4 = udp_flow(&p.a, &p.b, ADDR_B, 7001, 100, 200)?;
+    let got6 = udp_flow(&p.a, &p.b, ADDR6_B, 7001, 50, 1200)?;
+    check_eq!(got4 + got6, 150, "datagrams received");
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.written, 150, "tags written at tc ingress");
+    check_eq!(r.tc_write_stats.write_err, 0, "write errors (last {})", r.tc_write_stats.last_err);
+    check_eq!(r.cg_read_stats.read_ok, 150, "well-formed tags at cgroup ingress");
+    check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
+    check_eq!(r.cg_read_stats.read_zero, 0, "untagged packets");
+    let c = module::counters()?;
+    check_eq!(c["allocated"], 150, "buffers allocated");
+    check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
+    check_eq!(module::counter("freed")?, 150, "buffers freed");
+    Ok(())
+}
+
+/// The same over TCP: every segment that reaches the socket carries its tag.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7002);
+    let p = Pair::new("tcp")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    let bytes = tcp_flow(&p.a, &p.b, ADDR_B, 7002, 1 << 20)?;
+    check_eq!(bytes, 1 << 20, "bytes received");
+    // The last ACK of the teardown may still be in flight.
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    ensure!(r.tc_write_stats.written >= 10, "only {} segments tagged", r.tc_write_stats.written);
+    check_eq!(r.tc_write_stats.write_err, 0, "write errors");
+    check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
+    check_eq!(r.cg_read_stats.read_zero, 0, "untagged segments at the socket");
+    check_eq!(r.cg_read_stats.read_ok, r.tc_write_stats.written, "tags read vs written");
+    check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
+    Ok(())
+}
+
+/// cgroup_skb egress writes, tc egress of the same host reads.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn cgroup_egress_writes_tc_egress_reads() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7003);
+    let p = Pair::new("cgeg")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
+
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7003, 80, 100)?, 80, "datagrams received");
+    let r = results(&skel);
+    check_eq!(r.cg_write_stats.written, 80, "tags written at cgroup egress");
+    check_eq!(r.tc_read_stats.read_ok, 80, "tags read at tc egress");
+    check_eq!(r.tc_read_stats.read_bad + r.tc_read_stats.read_zero, 0, "bad or missing tags");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// A packet never tagged reads as zeros, and reading allocates nothing.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7004);
+    let p = Pair::new("zero")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7004, 60, 64)?, 60, "datagrams received");
+    let r = results(&skel);
+    check_eq!(r.tc_read_stats.read_zero, 60, "zero reads at tc ingress");
+    check_eq!(r.cg_read_stats.read_zero, 60, "zero reads at cgroup ingress");
+    check_eq!(r.tc_read_stats.read_ok + r.tc_read_stats.read_bad, 0, "non-zero reads");
+    let c = module::counters()?;
+    check_eq!(c["allocated"], 0, "buffers allocated by reads");
+    check_eq!(c["peak"], 0, "peak");
+    Ok(())
+}
+
+/// bpf_clone_redirect(): the clone sees the original's tag; a write on the original after
+/// cloning unshares the buffer (copied counter), and the clone never sees it.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, 7005);
+    let p = Pair::new("clone")?;
+    let c = Netns::new("clonec")?;
+    sh(&format!(
+        "ip link add veth_c0 netns {} type veth peer name veth_c1 netns {}",
+        p.a.name, c.name
+    ))?;
+    p.a.ip("link set veth_c0 up")?;
+    c.ip("link set veth_c1 up")?;
+    config(&mut skel).cfg_clone_ifindex = p.a.ifindex("veth_c0")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_clone_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
+
+    const N: u64 = 40;
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7005, N as usize, 100)?, N as usize, "datagrams");
+    std::thread::sleep(Duration::from_millis(200));
+    let r = results(&skel);
+    check_eq!(r.clone_redirect_ret, 0, "bpf_clone_redirect()");
+    check_eq!(r.clone_rewrite_ret, 0, "write after the clone");
+    check_eq!(r.clone_stats.written, N, "originals tagged");
+    // The original carries the rewritten tag, the clone the first one.
+    check_eq!(r.tc_read_stats.read_ok, N, "tags on the originals");
+    check_eq!(r.tc_read_stats.seq_high, N, "originals with the rewritten tag");
+    check_eq!(r.tc_read2_stats.read_ok, N, "tags on the clones");
+    check_eq!(r.tc_read2_stats.seq_high, 0, "clones that saw the rewrite");
+    let cnt = module::counters()?;
+    check_eq!(cnt["allocated"], N, "buffers allocated");
+    check_eq!(cnt["copied"], N, "copy-on-write copies");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    check_eq!(module::counter("freed")?, 2 * N, "buffers freed");
+    Ok(())
+}
+
+/// Crossing a veth into another netns keeps the tag by default, and drops it with the
+/// module's drop policy, switched at runtime.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
+    fresh_module()?;
+    check_eq!(module::drop_across_netns()?, false, "default policy (drop)");
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7006);
+    let p = Pair::new("netns")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?, 30, "datagrams (keep)");
+    let r = results(&skel);
+    check_eq!(r.tc_read_stats.read_ok, 30, "tags kept across the netns");
+
+    module::set_drop_across_netns(true)?;
+    check_eq!(module::drop_across_netns()?, true, "policy after the switch");
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?, 30, "datagrams (drop)");
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.written, 60, "tags written");
+    check_eq!(r.tc_read_stats.read_ok, 30, "tags that crossed with the drop policy");
+    check_eq!(r.tc_read_stats.read_zero, 30, "tags dropped at the crossing");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    check_eq!(module::counter("freed")?, 60, "buffers freed");
+
+    // The load-time parameter sets the initial policy.
+    module::reload("drop_across_netns=1")?;
+    check_eq!(module::drop_across_netns()?, true, "policy from the module parameter");
+    module::reload("")?;
+    Ok(())
+}
+
+/// ipip encapsulation and decapsulation keep the tag.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn ipip_tunnel_keeps_tag() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7007);
+    let p = Pair::new("ipip")?;
+    p.a.ip("link add ipip_a type ipip local 192.0.2.1 remote 192.0.2.2")?;
+    p.b.ip("link add ipip_b type ipip local 192.0.2.2 remote 192.0.2.1")?;
+    p.a.ip("addr add 198.51.100.1 peer 198.51.100.2 dev ipip_a")?;
+    p.b.ip("addr add 198.51.100.2 peer 198.51.100.1 dev ipip_b")?;
+    p.a.ip("link set ipip_a up")?;
+    p.b.ip("link set ipip_b up")?;
+    // Written on the inner packet before encap, read after decap.
+    p.a.attach_tc("ipip_a", &skel.progs.tc_write_l3, "egress")?;
+    p.b.attach_tc("ipip_b", &skel.progs.tc_read_l3, "ingress")?;
+    // And on the outer packet, on the wire between the two.
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read2, "ingress")?;
+
+    check_eq!(udp_flow(&p.a, &p.b, "198.51.100.2", 7007, 25, 300)?, 25, "datagrams");
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.written, 25, "tags written before encap");
+    check_eq!(r.tc_read2_stats.read_ok, 25, "tags on the outer packets");
+    check_eq!(r.tc_read_stats.read_ok, 25, "tags after decap");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// A large TCP send, segmented in software (GSO) on a device without TSO: the tag written
+/// on the GSO packet is on every segment.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn gso_segments_keep_tag() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7008);
+    let p = Pair::new("gso")?;
+    sh(&format!("ip netns exec {} ethtool -K {VETH_A} tso off gso on", p.a.name))?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_read2, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+
+    check_eq!(tcp_flow(&p.a, &p.b, ADDR_B, 7008, 1 << 20)?, 1 << 20, "bytes received");
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    ensure!(r.tc_read2_stats.gso > 0, "no GSO packet left the socket");
+    check_eq!(r.tc_read2_stats.read_ok, r.tc_read2_stats.seen, "tagged packets at tc egress");
+    ensure!(
+        r.tc_read_stats.seen > r.cg_write_stats.written,
+        "no segmentation: {} packets in, {} written",
+        r.tc_read_stats.seen,
+        r.cg_write_stats.written
+    );
+    check_eq!(r.tc_read_stats.read_ok, r.tc_read_stats.seen, "tagged segments at the receiver");
+    check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on segments");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// Bad input at runtime: unknown flags, offsets and lengths past the buffer.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn bad_input_gives_runtime_errors() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7009);
+    let p = Pair::new("bad")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_bad_input, "ingress")?;
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7009, 1, 10)?, 1, "datagrams");
+    let b = results(&skel).bad;
+    check_eq!(b.done, 1, "checks ran");
+    check_eq!(b.bad_flags_ret as i64, EINVAL, "unknown flag bit");
+    check_eq!(b.bad_flags_null, 1, "dynptr null after an unknown flag");
+    check_eq!(b.all_flags_ret as i64, EINVAL, "all flag bits");
+    check_eq!(b.size, TAG_SIZE as u64, "bpf_dynptr_size()");
+    check_eq!(b.rdonly, 0, "tc dynptr read-only");
+    check_eq!(b.read_past_ret as i64, E2BIG, "read past the end");
+    check_eq!(b.read_off_ret as i64, E2BIG, "read at offset == size");
+    check_eq!(b.write_past_ret as i64, E2BIG, "write past the end");
+    check_eq!(b.write_huge_ret as i64, E2BIG, "write at offset 1 << 40");
+    check_eq!(b.slice_past_null, 1, "read-only slice past the end is NULL");
+    check_eq!(b.slice_rdwr_past_null, 1, "writable slice past the end is NULL");
+    check_eq!(b.zero_before_write, 1, "zeros before the first write");
+    check_eq!(b.write_ok_ret, 0, "in-bounds write");
+    check_eq!(b.read_back_ok, 1, "in-bounds write reads back");
+    // Only the in-bounds write allocated.
+    check_eq!(module::counter("allocated")?, 1, "buffers allocated");
+    Ok(())
+}
+
+static LOG: Mutex<String> = Mutex::new(String::new());
+
+fn capture_libbpf(_level: PrintLevel, msg: String) {
+    LOG.lock().unwrap().push_str(&msg);
+}
+
+/// Loads only `prog` of the skeleton and returns the verifier log of its rejection.
+fn expect_rejected(prog: &str) -> Result<String> {
+    LOG.lock().unwrap().clear();
+    libbpf_rs::set_print(Some((PrintLevel::Debug, capture_libbpf)));
+    let mut obj = MaybeUninit::uninit();
+    let mut open = skb_meta_selftests::skel::SkbMetaSkelBuilder::default().open(&mut obj)?;
+    for mut p in open.open_object_mut().progs_mut() {
+        let on = p.name().to_string_lossy() == prog;
+        p.set_autoload(on);
+    }
+    let res = open.load();
+    libbpf_rs::set_print(None);
+    match res {
+        Ok(_) => bail!("{prog} was accepted by the verifier"),
+        Err(_) => Ok(LOG.lock().unwrap().clone()),
+    }
+}
+
+fn expect_rejected_with(prog: &str, msg: &str) -> Result<()> {
+    let log = expect_rejected(prog)?;
+    ensure!(log.contains(msg), "{prog}: verifier log lacks {msg:?}:\n{log}");
+    Ok(())
+}
+
+/// An access past a slice's length is rejected by the verifier.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_access_past_slice() -> Result<()> {
+    expect_rejected_with("reject_slice_past_len", "invalid access to memory, mem_size=8 off=8 size=1")
+}
+
+/// A slice used after bpf_clone_redirect() is rejected: the helper invalidates it.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_slice_after_clone_redirect() -> Result<()> {
+    expect_rejected_with("reject_slice_after_clone", "invalid mem access 'scalar'")
+}
+
+/// A write through a read-only slice is rejected.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_write_through_rdonly_slice() -> Result<()> {
+    expect_rejected_with("reject_write_rdonly_slice", "cannot write into")
+}
+
+/// The kfunc in a program type outside the hook table does not load.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
+    expect_rejected_with(
+        "reject_wrong_prog_type",
+        "calling kernel function bpf_dynptr_from_skb_meta is not allowed",
+    )
+}
+
+/// Socket filters read the tag, and their writes fail (read-only dynptr).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn socket_filter_reads_but_cannot_write() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7010);
+    let p = Pair::new("sock")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let fd = skel.progs.sock_read.as_fd().as_raw_fd();
+    let rx = p.b.run(move || {
+        let s = std::net::UdpSocket::bind("0.0.0.0:7010")?;
+        // SAFETY: setsockopt with a valid socket, option and a c_int value.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_BPF,
+                &fd as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as u32,
+            )
+        };
+        ensure!(rc == 0, "SO_ATTACH_BPF: {}", std::io::Error::last_os_error());
+        Ok(s)
+    })?;
+    rx.set_read_timeout(Some(Duration::from_secs(2)))?;
+    p.a.run(|| {
+        let tx = std::net::UdpSocket::bind("0.0.0.0:0")?;
+        for _ in 0..20 {
+            tx.send_to(b"hello", format!("{ADDR_B}:7010"))?;
+        }
+        Ok(())
+    })?;
+    let mut n = 0;
+    let mut buf = [0u8; 64];
+    while n < 20 && rx.recv(&mut buf).is_ok() {
+        n += 1;
+    }
+    check_eq!(n, 20, "datagrams through the socket filter");
+    let r = results(&skel);
+    check_eq!(r.sock_stats.read_ok, 20, "tags read by the socket filter");
+    check_eq!(r.sock_write_ret as i64, EINVAL, "write from a socket filter");
+    Ok(())
+}
+
+/// Allocation failure, injected on the skb extension cache: the write returns -ENOMEM, the
+/// packet is still delivered, the module counts the failure.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn allocation_failure_gives_enomem_and_delivers() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7011);
+    let p = Pair::new("nomem")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    let fs_dir = "/sys/kernel/debug/failslab";
+    let cache = "/sys/kernel/slab/skbuff_ext_cache/failslab";
+    let w = |f: &str, v: &str| fs::write(f, v).with_context(|| format!("write {v} to {f}"));
+    w(&format!("{fs_dir}/cache-filter"), "Y")?;
+    w(cache, "1")?;
+    w(&format!("{fs_dir}/ignore-gfp-wait"), "N")?;
+    w(&format!("{fs_dir}/verbose"), "0")?;
+    w(&format!("{fs_dir}/interval"), "1")?;
+    w(&format!("{fs_dir}/probability"), "100")?;
+    w(&format!("{fs_dir}/times"), "10")?;
+    let got = udp_flow(&p.a, &p.b, ADDR_B, 7011, 25, 100);
+    w(&format!("{fs_dir}/probability"), "0")?;
+    w(cache, "0")?;
+    check_eq!(got?, 25, "datagrams delivered");
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.write_err, 10, "failed writes");
+    check_eq!(r.tc_write_stats.last_err, ENOMEM, "error of a failed write");
+    check_eq!(r.tc_write_stats.written, 15, "writes after the failures");
+    check_eq!(r.cg_read_stats.read_zero, 10, "packets that went on untagged");
+    check_eq!(r.cg_read_stats.read_ok, 15, "tagged packets");
+    check_eq!(module::counter("alloc_failed")?, 10, "allocation failures counted");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// Counters for a known pattern: N packets tagged and held in an AF_PACKET queue (clones),
+/// then freed: live follows, peak covers the queue, live returns to 0.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn counters_follow_tagged_packets_in_flight() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7012);
+    let p = Pair::new("cnt")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+    let ifindex = p.a.ifindex(VETH_A)?;
+    // An AF_PACKET socket that never reads: its queue holds a clone of every packet.
+    let tap = p.a.run(move || {
+        // SAFETY: plain socket(2)/bind(2)/setsockopt(2) calls with valid arguments.
+        unsafe {
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, (libc::ETH_P_ALL as u16).to_be() as i32);
+            ensure!(fd >= 0, "AF_PACKET socket: {}", std::io::Error::last_os_error());
+            let size: i32 = 64 << 20;
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE,
+                &size as *const i32 as *const libc::c_void, 4);
+            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+            sll.sll_ifindex = ifindex as i32;
+            let rc = libc::bind(fd, &sll as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as u32);
+            ensure!(rc == 0, "bind AF_PACKET: {}", std::io::Error::last_os_error());
+            Ok(<std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd))
+        }
+    })?;
+    const N: u64 = 200;
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7012, N as usize, 64)?, N as usize, "datagrams");
+    let c = module::counters()?;
+    check_eq!(c["allocated"], N, "buffers allocated");
+    check_eq!(c["live"], N, "buffers held by the queued clones");
+    ensure!(c["peak"] >= N, "peak {} below the {N} held", c["peak"]);
+    drop(tap);
+    check_eq!(module::wait_live(0)?, 0, "live after the queue is freed");
+    let c = module::counters()?;
+    check_eq!(c["freed"], N, "buffers freed");
+    check_eq!(c["copied"], 0, "copies (nobody wrote a clone)");
+    check_eq!(c["alloc_failed"], 0, "allocation failures");
+    Ok(())
+}
+
+/// Buffers come back from the slab with old bytes: a new tag must start from zeros.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn recycled_buffers_start_zeroed() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7013);
+    let p = Pair::new("recycle")?;
+    // Every packet gets a buffer through a writable slice, checked for zeros, then filled.
+    p.a.attach_tc(VETH_A, &skel.progs.tc_fresh_check, "egress")?;
+    for round in 0..3 {
+        check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7013, 200, 64)?, 200, "datagrams round {round}");
+        module::wait_live(0)?;
+    }
+    let r = results(&skel);
+    check_eq!(r.fresh_stats.written, 600, "buffers filled");
+    check_eq!(r.fresh_stats.read_zero, 600, "buffers that started zeroed");
+    check_eq!(r.fresh_stats.read_bad, 0, "buffers that showed old bytes");
+    Ok(())
+}
+
+/// Without the module the flag is not supported: -EOPNOTSUPP, null dynptr, traffic flows.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn without_module_flag_is_not_supported() -> Result<()> {
+    module::unload()?;
+    let res = (|| -> Result<()> {
+        let mut obj = MaybeUninit::uninit();
+        let skel = load_skel!(obj, 7014);
+        let p = Pair::new("nomod")?;
+        p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+        p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+        check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7014, 20, 64)?, 20, "datagrams");
+        let r = results(&skel);
+        check_eq!(r.tc_write_stats.dynptr_err, 20, "writer dynptr errors");
+        check_eq!(r.tc_write_stats.last_err, EOPNOTSUPP, "writer error");
+        check_eq!(r.tc_read_stats.dynptr_err, 20, "reader dynptr errors");
+        check_eq!(r.tc_read_stats.last_err, EOPNOTSUPP, "reader error");
+        check_eq!(r.tc_read_stats.err_null, 20, "null dynptrs");
+        Ok(())
+    })();
+    module::load("")?;
+    res
+}
+
+/// flags == 0 still gives the XDP metadata area in tc; outside tc it is not offered.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7015);
+    let p = Pair::new("xdpmeta")?;
+    let ifindex = p.b.ifindex(VETH_B)?;
+    let xdp_fd = skel.progs.xdp_meta_write.as_fd().as_raw_fd();
+    p.b.run(move || {
+        // SAFETY: `xdp_fd` is a loaded XDP program that outlives this test's netns.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(xdp_fd) };
+        libbpf_rs::Xdp::new(fd)
+            .attach(ifindex as i32, libbpf_rs::XdpFlags::DRV_MODE)
+            .context("attach XDP to veth_b")
+    })?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_meta_read, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_flags0)?;
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7015, 20, 64)?, 20, "datagrams");
+    let r = results(&skel);
+    check_eq!(r.xdp_meta_ret, 0, "bpf_xdp_adjust_meta()");
+    check_eq!(r.meta_stats.read_ok, 20, "XDP metadata read through flags == 0");
+    check_eq!(r.meta_stats.dynptr_err, 0, "flags == 0 errors in tc");
+    check_eq!(r.cg_flags0_ret as i64, EOPNOTSUPP, "flags == 0 in cgroup_skb");
+    check_eq!(r.cg_flags0_null, 1, "null dynptr for flags == 0 in cgroup_skb");
+    check_eq!(module::counter("allocated")?, 0, "extension buffers allocated");
+    Ok(())
+}
+
+/// 50 rmmod/insmod cycles while tagged traffic flows: no splat (checked by the runner), no
+/// packet lost, no bad tag, counters sane.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn module_reload_under_traffic() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7016);
+    let p = Pair::new("reload")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let a_name = p.a.name.clone();
+    let b_name = p.b.name.clone();
+    let traffic = std::thread::spawn(move || -> Result<(usize, usize)> {
+        let a = Netns { name: a_name };
+        let b = Netns { name: b_name };
+        let (mut sent, mut got) = (0, 0);
+        while !stop2.load(Ordering::Relaxed) {
+            got += udp_flow(&a, &b, ADDR_B, 7016, 20, 64)?;
+            sent += 20;
+        }
+        std::mem::forget(a);
+        std::mem::forget(b);
+        Ok((sent, got))
+    });
+    let t0 = Instant::now();
+    for i in 0..50 {
+        module::unload().with_context(|| format!("rmmod, cycle {i}"))?;
+        module::load("").with_context(|| format!("insmod, cycle {i}"))?;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (sent, got) = traffic.join().map_err(|_| anyhow::anyhow!("traffic thread panicked"))??;
+    eprintln!("50 cycles in {:?}, {sent} datagrams", t0.elapsed());
+    check_eq!(got, sent, "datagrams delivered across reloads");
+    ensure!(sent >= 20, "no traffic during the reloads");
+    let r = results(&skel);
+    check_eq!(r.tc_read_stats.read_bad, 0, "bad tags");
+    check_eq!(
+        r.tc_write_stats.written + r.tc_write_stats.dynptr_err + r.tc_write_stats.write_err,
+        r.tc_write_stats.seen,
+        "writer outcomes"
+    );
+    check_eq!(
+        r.tc_read_stats.read_ok + r.tc_read_stats.read_zero + r.tc_read_stats.dynptr_err,
+        r.tc_read_stats.seen,
+        "reader outcomes"
+    );
+    ensure!(r.tc_read_stats.read_ok > 0, "no tag made it through");
+    // Buffers from earlier instances are freed by the core, not counted by this one.
+    check_eq!(module::wait_live(0)?, 0, "live buffers of the last instance");
+    let c = module::counters()?;
+    ensure!(c["freed"] <= c["allocated"] + c["copied"], "freed more than set up: {c:?}");
+    Ok(())
+}
+
+/// Sanity of the tag layout shared with the BPF side.
+#[test]
+fn tag_layout_matches_bpf_header() {
+    let r: skb_meta_selftests::hook_stats = Default::default();
+    assert_eq!(r.last_tag.len(), TAG_SIZE);
+    assert_eq!(TAG_MAGIC, 0x5eb7_a9c1);
+}
