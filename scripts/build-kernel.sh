@@ -21,7 +21,9 @@ mkdir -p "$KOUT"
 # Regenerate .config only when the fragment changed: kconfig would otherwise
 # be re-run for nothing, and a real change must rebuild what it touches.
 stamp="$KOUT/.fragment.sha256"
-want=$(cat "$FRAGMENT" "$SKBX_TOP/scripts/build-kernel.sh" | sha256sum | cut -d' ' -f1)
+# Also when the tree changes: the series adds Kconfig symbols.
+want=$( (cat "$FRAGMENT" "$SKBX_TOP/scripts/build-kernel.sh"; git -C "$KSRC" rev-parse 'HEAD^{tree}') |
+	sha256sum | cut -d' ' -f1)
 if [ ! -f "$KOUT/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	log "configuring: tinyconfig + selftests/config"
 	kmake -s tinyconfig >/dev/null

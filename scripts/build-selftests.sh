@@ -23,7 +23,7 @@ export SKB_META_VMLINUX_DIR="$vdir"
 export CARGO_TARGET_DIR="$SKBX_CACHE/target"
 mkdir -p "$CARGO_TARGET_DIR"
 cd "$SKBX_TOP/selftests"
-cargo build --release --tests --message-format=json-render-diagnostics >"$CARGO_TARGET_DIR/build.json" ||
+cargo build --release --tests --bins --message-format=json-render-diagnostics >"$CARGO_TARGET_DIR/build.json" ||
 	die "building selftests/ failed"
 bin=$(python3 -c '
 import json, sys

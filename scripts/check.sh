@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: checkpatch --strict on the series, rustfmt and clippy on the
+# module, rustfmt/clippy on the suite, and the suite's host-side tests.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+"$SKBX_TOP/scripts/setup.sh" || exit 1
+"$SKBX_TOP/scripts/fetch-kernel.sh" || exit 1
+status=0
+
+log "checkpatch --strict on patches/"
+for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
+	case "$p" in */0000-*) continue ;; esac
+	out=$(perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree -q "$p" 2>&1)
+	[ -z "$out" ] || { echo "== $(basename "$p")"; echo "$out"; status=1; }
+done
+
+log "rustfmt on rust/ (kernel rustfmt settings)"
+rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" "$SKBX_TOP"/rust/*.rs || status=1
+
+log "clippy on rust/ (make module CLIPPY=1)"
+out=$("$SKBX_TOP/scripts/build-module.sh" CLIPPY=1 2>&1)
+if echo "$out" | grep -E '^(warning|error)'; then status=1; fi
+
+log "cargo fmt, clippy and host tests on selftests/"
+"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || status=1
+export SKB_META_VMLINUX_DIR
+SKB_META_VMLINUX_DIR=$(dirname "$(ls -t "$SKBX_CACHE"/vmlinux-h/*/vmlinux.h | head -n1)")
+export CARGO_TARGET_DIR="$SKBX_CACHE/target"
+(cd "$SKBX_TOP/selftests" && cargo fmt --check && cargo clippy --release --all-targets -q -- -D warnings &&
+	cargo test --release -q) || status=1
+
+[ "$status" = 0 ] && log "check: clean" || warn "check: findings above"
+exit $status

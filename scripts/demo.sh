@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: build everything, boot the VM, tag five packets at tc ingress
+# and print what a cgroup_skb ingress reader saw for each.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${KDIR:-}" ]; then
+	export SKBX_KDIR=$KDIR
+	"$SKBX_TOP/scripts/setup.sh" || exit 1
+else
+	"$SKBX_TOP/scripts/build-kernel.sh" || exit 1
+fi
+"$SKBX_TOP/scripts/build-module.sh" || exit 1
+"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || exit 1
+demo="$SKBX_CACHE/target/release/demo"
+results="$SKBX_CACHE/results/demo"
+rm -rf "$results"; mkdir -p "$results"
+SKBX_VM_TIMEOUT=300 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
+	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$SKBX_CACHE/module/bpf_skb_meta.ko" 120 "$demo"
+status=$?
+cat "$results/run.log"
+[ "$(cat "$results/run.rc" 2>/dev/null)" = 0 ] || status=1
+exit $status

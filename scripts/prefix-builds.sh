@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build every prefix of the series (patch 1, 1-2, 1-3, ...) with the dev
+# config, in a scratch worktree and build dir of the cache, so the main
+# build is not disturbed. Prints one line per prefix; non-zero if any fails.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$SKBX_TOP/scripts/build-kernel.sh" >/dev/null || die "the dev kernel does not build"
+wt="$SKBX_CACHE/prefix-tree" out="$SKBX_CACHE/prefix-build"
+git -C "$KSRC" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+git -C "$KSRC" worktree prune
+git -C "$KSRC" worktree add -q --detach "$wt" base || die "cannot create $wt"
+mkdir -p "$out"
+cp "$KOUT/.config" "$out/.config"
+rust_env
+status=0
+for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
+	case "$p" in */0000-*) continue ;; esac
+	git -C "$wt" am -q "$p" || die "$(basename "$p") does not apply"
+	start=$(date +%s)
+	if PATH="/usr/lib/ccache:$PATH" make -s -C "$wt" O="$out" -j"$(nproc)" olddefconfig bzImage modules \
+		>"$out/build.log" 2>&1; then
+		echo "OK    $(basename "$p") ($(($(date +%s) - start)) s)"
+	else
+		echo "FAIL  $(basename "$p") (log: $out/build.log)"; status=1
+		grep -E 'error|Error' "$out/build.log" | head -5
+	fi
+done
+git -C "$KSRC" worktree remove --force "$wt"
+exit $status
