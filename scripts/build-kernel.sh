@@ -57,6 +57,9 @@ fi
 
 log "building the kernel ($(nproc) jobs, ccache in $CCACHE_DIR)"
 start=$(date +%s)
-kmake -s bzImage modules 2>&1 | grep -v '^  ' >&2 || die "kernel build failed"
+if ! kmake -s bzImage modules >"$KOUT/build.log" 2>&1; then
+	grep -v -e '^die__' -e '^tag__' "$KOUT/build.log" | tail -40 >&2
+	die "kernel build failed (log: $KOUT/build.log)"
+fi
 kmake -s modules_prepare >/dev/null
 log "kernel built in $(($(date +%s) - start)) s: $KOUT/arch/x86/boot/bzImage"

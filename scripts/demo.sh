@@ -17,8 +17,9 @@ fi
 demo="$SKBX_CACHE/target/release/demo"
 results="$SKBX_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"
+cp "$demo" "$SKBX_CACHE/module/bpf_skb_meta.ko" "$results/"	# vng hides /var/cache
 SKBX_VM_TIMEOUT=300 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$SKBX_CACHE/module/bpf_skb_meta.ko" 120 "$demo"
+	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 120 "$results/demo"
 status=$?
 cat "$results/run.log"
 [ "$(cat "$results/run.rc" 2>/dev/null)" = 0 ] || status=1

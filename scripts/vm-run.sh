@@ -20,7 +20,7 @@ image="$kdir/arch/x86/boot/bzImage"
 mkdir -p "$results"
 vm_timeout=${SKBX_VM_TIMEOUT:-900}
 VNG="$TOOLS/venv/bin/vng"
-export PATH="$TOOLS/cargo/bin:$PATH"	# virtiofsd
+export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 
 # Boot parameters for the debug profile: no slab merging (so fault
 # injection hits the skb extension cache alone), full slub debugging,
@@ -43,7 +43,8 @@ if [ -e /dev/kvm ] && [ -z "${SKBX_NO_KVM:-}" ]; then
 	fi
 	[ "$(cat "$probe")" = kvm ] && kvm_opt=
 fi
-log "booting $(basename "$image") from $kdir under ${kvm_opt:+TCG}${kvm_opt:-KVM} (timeout ${vm_timeout}s)"
+if [ -n "$kvm_opt" ]; then accel=TCG; else accel=KVM; fi
+log "booting $(basename "$image") from $kdir under $accel (timeout ${vm_timeout}s)"
 
 start=$(date +%s.%N)
 timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt --verbose \

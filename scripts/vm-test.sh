@@ -25,16 +25,21 @@ built=$(date +%s)
 
 results="$SKBX_CACHE/results/vm-test"
 rm -rf "$results"; mkdir -p "$results"
+# The guest sees the host's root, but vng hides /var/cache behind a tmpfs:
+# what it runs travels in the shared results dir.
+cp "$bin" "$results/vm-tests"
+cp "$SKBX_CACHE/module/bpf_skb_meta.ko" "$results/"
 # The suite must finish in 5 minutes under TCG; the VM gets a margin for
 # boot and the kmemleak scan.
 SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-600} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$SKBX_CACHE/module/bpf_skb_meta.ko" 360 \
-	"$bin" --include-ignored --test-threads=1 ${SKBX_TEST_FILTER:-}
+	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 360 \
+	"$results/vm-tests" --include-ignored --test-threads=1 ${SKBX_TEST_FILTER:-}
 vm_status=$?
 
 cat "$results/run.log" 2>/dev/null
-passed=$(grep -cE '^test .* \.\.\. ok$' "$results/run.log" 2>/dev/null)
-failed=$(grep -cE '^test .* \.\.\. FAILED$' "$results/run.log" 2>/dev/null)
+passed=$(grep -cE '^test .* \.\.\. ok$' "$results/run.log" 2>/dev/null || true)
+failed=$(grep -cE '^test .* \.\.\. FAILED$' "$results/run.log" 2>/dev/null || true)
+passed=${passed:-0} failed=${failed:-0}
 rc=$(cat "$results/run.rc" 2>/dev/null || echo missing)
 echo
 echo "results: $results (console.log, dmesg.log, run.log, kmemleak.log)"

@@ -49,10 +49,11 @@ pub fn sh(cmdline: &str) -> Result<String> {
 
 static NS_SEQ: AtomicU32 = AtomicU32::new(0);
 
-/// A network namespace, deleted on drop.
+/// A network namespace, deleted on drop if this handle created it.
 pub struct Netns {
     /// Its name under /run/netns.
     pub name: String,
+    owned: bool,
 }
 
 impl Netns {
@@ -64,9 +65,14 @@ impl Netns {
             NS_SEQ.fetch_add(1, Ordering::Relaxed)
         );
         sh(&format!("ip netns add {name}"))?;
-        let ns = Netns { name };
+        let ns = Netns { name, owned: true };
         ns.ip("link set lo up")?;
         Ok(ns)
+    }
+
+    /// A handle on a namespace owned by another handle (e.g. for another thread).
+    pub fn borrow(&self) -> Netns {
+        Netns { name: self.name.clone(), owned: false }
     }
 
     /// `ip -n NS ARGS`.
@@ -162,7 +168,9 @@ fn nix_dup(fd: i32) -> Result<i32> {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = sh(&format!("ip netns del {}", self.name));
+        if self.owned {
+            let _ = sh(&format!("ip netns del {}", self.name));
+        }
     }
 }
 
@@ -205,35 +213,44 @@ impl Pair {
     }
 }
 
-/// Sends `count` UDP datagrams of `len` bytes from `from` to `to_addr:port` in `to`, and
-/// returns how many arrived (waiting at most two seconds after the last one).
-pub fn udp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, count: usize, len: usize) -> Result<usize> {
-    let dst: SocketAddr = format!("{}:{port}", bracket(to_addr)).parse()?;
-    let bind: SocketAddr = if dst.is_ipv4() {
-        format!("0.0.0.0:{port}").parse()?
-    } else {
-        format!("[::]:{port}").parse()?
-    };
-    let rx = to.run(move || Ok(UdpSocket::bind(bind).with_context(|| format!("bind {bind}"))?))?;
+/// A UDP socket bound to `addr:port` in `ns`, with a two-second receive timeout.
+pub fn udp_rx(ns: &Netns, addr: &str, port: u16) -> Result<UdpSocket> {
+    let bind: SocketAddr = format!("{}:{port}", bracket(addr)).parse()?;
+    let rx = ns.run(move || UdpSocket::bind(bind).with_context(|| format!("bind {bind}")))?;
     rx.set_read_timeout(Some(Duration::from_millis(2000)))?;
-    let sent = from.run(move || {
+    Ok(rx)
+}
+
+/// Sends `count` datagrams of `len` bytes from `from` to `addr:port`.
+pub fn udp_send(from: &Netns, addr: &str, port: u16, count: usize, len: usize) -> Result<()> {
+    let dst: SocketAddr = format!("{}:{port}", bracket(addr)).parse()?;
+    from.run(move || {
         let local: SocketAddr = if dst.is_ipv4() { "0.0.0.0:0".parse()? } else { "[::]:0".parse()? };
         let tx = UdpSocket::bind(local)?;
         let payload = vec![0x5au8; len];
         for _ in 0..count {
             tx.send_to(&payload, dst).with_context(|| format!("send to {dst}"))?;
         }
-        Ok(count)
-    })?;
+        Ok(())
+    })
+}
+
+/// Receives up to `count` datagrams; returns how many came before the timeout.
+pub fn udp_recv(rx: &UdpSocket, count: usize) -> usize {
     let mut got = 0;
     let mut buf = vec![0u8; 65536];
-    while got < sent {
-        match rx.recv(&mut buf) {
-            Ok(_) => got += 1,
-            Err(_) => break,
-        }
+    while got < count && rx.recv(&mut buf).is_ok() {
+        got += 1;
     }
-    Ok(got)
+    got
+}
+
+/// Sends `count` UDP datagrams of `len` bytes from `from` to `to_addr:port` in `to`, and
+/// returns how many arrived (waiting at most two seconds for each).
+pub fn udp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, count: usize, len: usize) -> Result<usize> {
+    let rx = udp_rx(to, to_addr, port)?;
+    udp_send(from, to_addr, port, count, len)?;
+    Ok(udp_recv(&rx, count))
 }
 
 fn bracket(addr: &str) -> String {
