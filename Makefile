@@ -5,7 +5,7 @@
 # (/var/cache/skb-bpf-ext for root), outside the work tree.
 
 S := scripts
-.PHONY: all setup kernel module selftests vm-test demo series apply check prefix-builds clean
+.PHONY: all setup kernel module selftests vm-test demo bench series apply check prefix-builds clean
 
 all: vm-test
 
@@ -31,6 +31,10 @@ vm-test:
 # Build all, boot the VM, tag packets at tc ingress, read them at cgroup ingress.
 demo:
 	@KDIR=$(KDIR) $(S)/demo.sh
+
+# Extension vs map side-stash benchmark: results, table and chart in bench/.
+bench:
+	@$(S)/bench.sh
 
 # Export the kernel tree's commits over `base` into patches/ (+ checkpatch --strict).
 series:

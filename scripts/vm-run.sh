@@ -9,7 +9,8 @@
 #   vm-run.sh RESULTS_DIR GUEST_COMMAND...
 #
 # Environment: SKBX_KDIR (kernel build dir, default the cached dev build),
-# SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G).
+# SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G),
+# SKBX_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -49,7 +50,7 @@ log "booting $(basename "$image") from $kdir under $accel (timeout ${vm_timeout}
 start=$(date +%s.%N)
 timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt --verbose \
 	--cpus "${SKBX_VM_CPUS:-2}" --memory "${SKBX_VM_MEM:-2G}" \
-	--rwdir "$results" --append "$append" \
+	--rwdir "$results" --append "$append" ${SKBX_VM_QEMU_OPTS:+--qemu-opts "$SKBX_VM_QEMU_OPTS"} \
 	--exec "$*" </dev/null >"$results/console.log" 2>&1
 rc=$?
 end=$(date +%s.%N)

@@ -8,7 +8,10 @@ use std::{env, path::PathBuf};
 
 use libbpf_cargo::SkeletonBuilder;
 
-const SRC: &str = "src/bpf/skb_meta.bpf.c";
+const SOURCES: [(&str, &str); 2] = [
+    ("src/bpf/skb_meta.bpf.c", "skb_meta.skel.rs"),
+    ("src/bpf/bench.bpf.c", "bench.skel.rs"),
+];
 
 fn main() {
     let vmlinux_dir = env::var("SKB_META_VMLINUX_DIR").unwrap_or_else(|_| {
@@ -17,14 +20,15 @@ fn main() {
              vmlinux.h from the kernel under test"
         )
     });
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR must be set by cargo"))
-        .join("skb_meta.skel.rs");
-    SkeletonBuilder::new()
-        .source(SRC)
-        .clang_args(["-I", &vmlinux_dir, "-I", "src/bpf", "-Wall", "-O2", "-mcpu=v3"])
-        .build_and_generate(&out)
-        .expect("building the BPF programs failed");
-    println!("cargo:rerun-if-changed={SRC}");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR must be set by cargo"));
+    for (src, skel) in SOURCES {
+        SkeletonBuilder::new()
+            .source(src)
+            .clang_args(["-I", &vmlinux_dir, "-I", "src/bpf", "-Wall", "-O2", "-mcpu=v3"])
+            .build_and_generate(out_dir.join(skel))
+            .unwrap_or_else(|e| panic!("building {src} failed: {e}"));
+        println!("cargo:rerun-if-changed={src}");
+    }
     println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
     println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
     println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");

@@ -25,6 +25,12 @@ pub mod skel {
 
 pub use skel::types::{bad_input, hook_stats};
 
+/// The libbpf-rs skeleton of `src/bpf/bench.bpf.c`.
+#[allow(clippy::all, missing_docs, non_camel_case_types, non_snake_case, dead_code)]
+pub mod bench_skel {
+    include!(concat!(env!("OUT_DIR"), "/bench.skel.rs"));
+}
+
 /// Bytes in one tag.
 pub const TAG_SIZE: usize = 64;
 /// First four bytes of every tag.

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: the extension against the map side-stash (hash, LRU hash) and
+# data_meta, same traffic, same VM boot, variants interleaved. Two boots:
+# one under QEMU -icount (guest time = executed instructions: repeatable,
+# the headline numbers, unit "guest instructions") and one on the wall
+# clock. Results (JSON lines), the machine's description, a table and a
+# chart go to bench/.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$SKBX_TOP/scripts/build-kernel.sh" || exit 1
+"$SKBX_TOP/scripts/build-module.sh" || exit 1
+"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || exit 1
+out="$SKBX_TOP/bench"
+mkdir -p "$out"
+rounds=${SKBX_BENCH_ROUNDS:-5} packets=${SKBX_BENCH_PACKETS:-3000}
+status=0
+for clock in icount wall; do
+	results="$SKBX_CACHE/results/bench-$clock"
+	rm -rf "$results"; mkdir -p "$results"
+	cp "$SKBX_CACHE/target/release/bench" "$SKBX_CACHE/module/bpf_skb_meta.ko" "$results/"
+	opts=
+	[ "$clock" = icount ] && opts="-icount shift=0,sleep=off,align=off"
+	log "benchmark run ($clock): $rounds rounds of $packets packets per variant"
+	SKBX_VM_QEMU_OPTS=$opts SKBX_VM_TIMEOUT=1800 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
+		"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
+		"$results/bench" "$results/bench.jsonl" "$rounds" "$packets"
+	rc=$?
+	if [ "$rc" != 0 ] || [ "$(cat "$results/run.rc" 2>/dev/null)" != 0 ]; then
+		cat "$results/run.log" 2>/dev/null | tail -20
+		warn "benchmark run ($clock) failed (results: $results)"; status=1; continue
+	fi
+	cp "$results/bench.jsonl" "$out/results-$clock.jsonl"
+done
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "host: $(nproc) cores, $(awk '/MemTotal/{print int($2/1048576)" GiB"}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	echo "guest: 2 vCPUs, 2 GiB, QEMU $(dpkg-query -W -f='${Version}' qemu-system-x86) TCG"
+	echo "kernel: $(git -C "$KSRC" describe --always --tags 2>/dev/null) ($(git -C "$KSRC" log --oneline -1 | cut -c1-60)), config sha256 $(sha256sum "$KOUT/.config" | cut -c1-12)"
+	echo "traffic: UDP, 64-byte payload, batches of 32, veth between two netns; $rounds rounds of $packets packets per variant"
+} >"$out/machine.txt"
+python3 "$SKBX_TOP/scripts/bench-report.py" "$out" || status=1
+exit $status

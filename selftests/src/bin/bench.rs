@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `make bench`: the skb extension against the map side-stash, same traffic, same VM, one run.
+//!
+//! One thread sends UDP datagrams from netns A over a veth to netns B and receives them, in
+//! batches of 32. The veth hands packets to the receive path in softirq context on the same
+//! CPU, inside the sender's system call, so the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
+//! covers writer, stack, reader, socket delivery and the free (with its tracepoints). Per
+//! packet cost = that CPU time / packets. Variants are interleaved round by round.
+//!
+//! Writes one JSON object per line to the path in argv[1].
+
+use std::{
+    fmt::Write as _,
+    fs,
+    mem::MaybeUninit,
+    net::UdpSocket,
+    os::fd::{AsFd, AsRawFd},
+    time::Instant,
+};
+
+use anyhow::{bail, Context, Result};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use skb_meta_selftests::{attach_cgroup, bench_skel, module, udp_rx, Pair, ADDR_B, VETH_A, VETH_B};
+
+const PORT: u16 = 9100;
+const BATCH: usize = 32;
+const MAP_SIZE: u32 = 1024;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Baseline = 0,
+    Ext = 1,
+    Hash = 2,
+    Lru = 3,
+    Meta = 4,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Baseline => "baseline",
+            Variant::Ext => "skb_ext",
+            Variant::Hash => "hash_map",
+            Variant::Lru => "lru_hash_map",
+            Variant::Meta => "data_meta",
+        }
+    }
+}
+
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime with a valid clock id and timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+struct Sample {
+    packets: u64,
+    received: u64,
+    cpu_ns: u64,
+    wall_ns: u64,
+    written: u64,
+    write_fail: u64,
+    read_ok: u64,
+    read_miss: u64,
+    read_bad: u64,
+    tp_calls: u64,
+}
+
+fn stats(skel: &bench_skel::BenchSkel<'_>) -> bench_skel::types::bench_stats {
+    let bss = skel.maps.bss_data.as_deref().expect(".bss");
+    // SAFETY: volatile copy of the mmapped .bss of a loaded object.
+    unsafe { std::ptr::read_volatile(&bss.st) }
+}
+
+fn reset(skel: &mut bench_skel::BenchSkel<'_>, v: Variant, tag_every: u32) {
+    let bss = skel.maps.bss_data.as_deref_mut().expect(".bss");
+    bss.st = Default::default();
+    bss.mode = v as u32;
+    bss.tag_every = tag_every;
+}
+
+/// Sends `n` datagrams and receives them, `BATCH` at a time.
+fn traffic(tx: &UdpSocket, rx: &UdpSocket, n: usize) -> Result<u64> {
+    let payload = [0x5au8; 64];
+    let dst = format!("{ADDR_B}:{PORT}");
+    let mut buf = [0u8; 2048];
+    let mut received = 0;
+    let mut sent = 0;
+    while sent < n {
+        let b = BATCH.min(n - sent);
+        for _ in 0..b {
+            tx.send_to(&payload, &dst)?;
+        }
+        sent += b;
+        let mut misses = 0;
+        let mut got = 0;
+        while got < b && misses < 1000 {
+            match rx.recv(&mut buf) {
+                Ok(_) => got += 1,
+                Err(_) => {
+                    misses += 1;
+                    std::thread::yield_now();
+                }
+            }
+        }
+        received += got as u64;
+    }
+    Ok(received)
+}
+
+struct Bench<'a> {
+    skel: bench_skel::BenchSkel<'a>,
+    pair: Pair,
+    tx: UdpSocket,
+    rx: UdpSocket,
+}
+
+impl Bench<'_> {
+    fn run(&mut self, v: Variant, tag_every: u32, n: usize) -> Result<Sample> {
+        // Per-variant attachments: the tracepoints for the map variants, XDP + tc reader for
+        // data_meta. Writer and cgroup reader stay attached and switch on `mode`.
+        let mut links = Vec::new();
+        if v == Variant::Hash || v == Variant::Lru {
+            links.push(self.skel.progs.bench_consume.attach()?);
+            links.push(self.skel.progs.bench_kfree.attach()?);
+        }
+        if v == Variant::Meta {
+            let ifindex = self.pair.b.ifindex(VETH_B)?;
+            let fd = self.skel.progs.bench_xdp_write.as_fd().as_raw_fd();
+            self.pair.b.run(move || {
+                // SAFETY: the program fd stays open for the whole benchmark.
+                let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                libbpf_rs::Xdp::new(fd)
+                    .attach(ifindex as i32, libbpf_rs::XdpFlags::DRV_MODE)
+                    .context("attach XDP")
+            })?;
+            self.pair.b.attach_tc(VETH_B, &self.skel.progs.bench_meta_read, "ingress")?;
+        }
+        reset(&mut self.skel, v, tag_every);
+        let (c0, w0) = (thread_cpu_ns(), Instant::now());
+        let received = traffic(&self.tx, &self.rx, n)?;
+        let (cpu_ns, wall_ns) = (thread_cpu_ns() - c0, w0.elapsed().as_nanos() as u64);
+        let s = stats(&self.skel);
+        drop(links);
+        if v == Variant::Meta {
+            self.pair.b.ip(&format!("link set dev {VETH_B} xdp off"))?;
+            self.pair.b.tc(&format!("filter del dev {VETH_B} ingress"))?;
+        }
+        Ok(Sample {
+            packets: n as u64,
+            received,
+            cpu_ns,
+            wall_ns,
+            written: s.written,
+            write_fail: s.write_fail,
+            read_ok: s.read_ok,
+            read_miss: s.read_miss,
+            read_bad: s.read_bad,
+            tp_calls: s.tp_calls,
+        })
+    }
+
+    /// In-flight tagged packets outnumber the map: a plug qdisc holds `n` packets after the
+    /// writer (tc egress) and before the reader, then releases them.
+    fn backlog(&mut self, v: Variant, n: usize) -> Result<(Sample, u64)> {
+        let mut links = Vec::new();
+        if v == Variant::Hash || v == Variant::Lru {
+            links.push(self.skel.progs.bench_consume.attach()?);
+            links.push(self.skel.progs.bench_kfree.attach()?);
+        }
+        reset(&mut self.skel, v, 1);
+        self.pair.a.tc(&format!("qdisc add dev {VETH_A} root plug limit 100000000"))?;
+        self.pair.a.tc(&format!("qdisc change dev {VETH_A} root plug block"))?;
+        let payload = [0x5au8; 64];
+        for _ in 0..n {
+            self.tx.send_to(&payload, format!("{ADDR_B}:{PORT}"))?;
+        }
+        let slab = ext_slab_bytes().unwrap_or(0);
+        self.pair.a.tc(&format!("qdisc change dev {VETH_A} root plug release_indefinite"))?;
+        let mut buf = [0u8; 2048];
+        let mut received = 0;
+        while received < n as u64 && self.rx.recv(&mut buf).is_ok() {
+            received += 1;
+        }
+        self.pair.a.tc(&format!("qdisc del dev {VETH_A} root"))?;
+        let s = stats(&self.skel);
+        drop(links);
+        Ok((
+            Sample {
+                packets: n as u64,
+                received,
+                cpu_ns: 0,
+                wall_ns: 0,
+                written: s.written,
+                write_fail: s.write_fail,
+                read_ok: s.read_ok,
+                read_miss: s.read_miss,
+                read_bad: s.read_bad,
+                tp_calls: s.tp_calls,
+            },
+            slab,
+        ))
+    }
+}
+
+/// Bytes of skbuff_ext_cache slabs in use.
+fn ext_slab_bytes() -> Result<u64> {
+    let text = fs::read_to_string("/proc/slabinfo")?;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.first() == Some(&"skbuff_ext_cache") {
+            return Ok(f[1].parse::<u64>()? * f[3].parse::<u64>()?);
+        }
+    }
+    bail!("no skbuff_ext_cache in /proc/slabinfo")
+}
+
+fn map_memlock(map: &libbpf_rs::MapMut<'_>) -> u64 {
+    let path = format!("/proc/self/fdinfo/{}", map.as_fd().as_raw_fd());
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("memlock:").map(|v| v.trim().parse().ok()))
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+fn json(scenario: &str, v: Variant, round: usize, tag_every: u32, s: &Sample, extra: &str) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "{{\"scenario\":\"{scenario}\",\"variant\":\"{}\",\"round\":{round},\"tag_every\":{tag_every},\
+         \"packets\":{},\"received\":{},\"cpu_ns\":{},\"wall_ns\":{},\"written\":{},\"write_fail\":{},\
+         \"read_ok\":{},\"read_miss\":{},\"read_bad\":{},\"tp_calls\":{}{extra}}}",
+        v.name(),
+        s.packets,
+        s.received,
+        s.cpu_ns,
+        s.wall_ns,
+        s.written,
+        s.write_fail,
+        s.read_ok,
+        s.read_miss,
+        s.read_bad,
+        s.tp_calls
+    );
+    o
+}
+
+fn main() -> Result<()> {
+    let out = std::env::args().nth(1).context("usage: bench OUT.jsonl [ROUNDS] [PACKETS]")?;
+    let rounds: usize = std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?;
+    let packets: usize = std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?;
+    module::load("")?;
+    let mut obj = MaybeUninit::uninit();
+    let mut open = bench_skel::BenchSkelBuilder::default().open(&mut obj)?;
+    open.maps.stash_hash.set_max_entries(MAP_SIZE)?;
+    open.maps.stash_lru.set_max_entries(MAP_SIZE)?;
+    open.maps.bss_data.as_deref_mut().expect(".bss").cfg_port = PORT;
+    let skel = open.load()?;
+
+    let pair = Pair::new("bench")?;
+    pair.a.attach_tc(VETH_A, &skel.progs.bench_write, "egress")?;
+    let _cg = attach_cgroup(&skel.progs.bench_read)?;
+    let rx = udp_rx(&pair.b, ADDR_B, PORT)?;
+    rx.set_nonblocking(true)?;
+    let rxfd = rx.as_raw_fd();
+    let size: i32 = 64 << 20;
+    // SAFETY: setsockopt on a valid socket with an int value.
+    unsafe {
+        libc::setsockopt(rxfd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE,
+            &size as *const i32 as *const libc::c_void, 4)
+    };
+    let tx = pair.a.run(|| Ok(UdpSocket::bind("0.0.0.0:0")?))?;
+    let mut bench = Bench { skel, pair, tx, rx };
+    let mut lines = Vec::new();
+
+    // Warm-up: ARP, caches, slabs.
+    bench.run(Variant::Baseline, 1, 500)?;
+    let all = [Variant::Baseline, Variant::Ext, Variant::Hash, Variant::Lru, Variant::Meta];
+    for round in 0..rounds {
+        for v in all {
+            let s = bench.run(v, 1, packets)?;
+            lines.push(json("all_tagged", v, round, 1, &s, ""));
+        }
+        for v in [Variant::Baseline, Variant::Ext, Variant::Hash, Variant::Lru] {
+            let s = bench.run(v, 100, packets)?;
+            lines.push(json("one_percent_tagged", v, round, 100, &s, ""));
+        }
+        eprintln!("round {round} done");
+    }
+    let backlog_n = 4 * MAP_SIZE as usize;
+    for v in [Variant::Ext, Variant::Hash, Variant::Lru] {
+        let (s, slab) = bench.backlog(v, backlog_n)?;
+        let memlock = match v {
+            Variant::Hash => map_memlock(&bench.skel.maps.stash_hash),
+            Variant::Lru => map_memlock(&bench.skel.maps.stash_lru),
+            _ => 0,
+        };
+        let extra = format!(",\"map_size\":{MAP_SIZE},\"ext_slab_bytes\":{slab},\"map_memlock\":{memlock}");
+        lines.push(json("backlog", v, 0, 1, &s, &extra));
+    }
+    let c = module::counters()?;
+    lines.push(format!(
+        "{{\"scenario\":\"module\",\"peak\":{},\"allocated\":{},\"freed\":{},\"alloc_failed\":{}}}",
+        c["peak"], c["allocated"], c["freed"], c["alloc_failed"]
+    ));
+    fs::write(&out, lines.join("\n") + "\n").with_context(|| format!("write {out}"))?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Benchmark variants: the same writer/reader pair keeps 64 bytes per packet
+ * in (0) nothing, (1) the skb extension, (2) a preallocated hash map keyed
+ * by the skb pointer, (3) the same with an LRU hash, (4) XDP data_meta.
+ * The map variants delete their entry from the consume_skb and kfree_skb
+ * tracepoints, as suggested upstream. `mode` picks the variant at runtime,
+ * so all variants run the same programs and the same traffic.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include "skb_meta.h"
+
+extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
+				    struct bpf_dynptr *ptr) __ksym;
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+
+enum { MODE_BASELINE, MODE_EXT, MODE_HASH, MODE_LRU, MODE_META };
+
+struct tag { __u8 b[TAG_SIZE]; };
+
+/* max_entries is set by the benchmark before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct tag);
+} stash_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct tag);
+} stash_lru SEC(".maps");
+
+__u32 mode;
+__u32 tag_every;	/* tag one packet in tag_every (0, 1: all) */
+__u16 cfg_port;
+
+struct bench_stats {
+	__u64 seen_w, written, write_fail;
+	__u64 seen_r, read_ok, read_bad, read_miss;
+	__u64 deleted, tp_calls;
+} st;
+
+static __always_inline void make_tag(__u8 *t, __u32 seq)
+{
+	__u32 magic = TAG_MAGIC;
+	int i;
+
+	__builtin_memcpy(t, &magic, 4);
+	__builtin_memcpy(t + 4, &seq, 4);
+	for (i = 8; i < TAG_SIZE; i++)
+		t[i] = (__u8)(seq * 31 + i * 7);
+}
+
+/* 1 well-formed, 0 zeros (untagged), -1 bad */
+static __always_inline int check_tag(const __u8 *t)
+{
+	__u32 magic, seq;
+	int i, zero = 1;
+
+	for (i = 0; i < TAG_SIZE; i++)
+		if (t[i])
+			zero = 0;
+	if (zero)
+		return 0;
+	__builtin_memcpy(&magic, t, 4);
+	__builtin_memcpy(&seq, t + 4, 4);
+	if (magic != TAG_MAGIC)
+		return -1;
+	for (i = 8; i < TAG_SIZE; i++)
+		if (t[i] != (__u8)(seq * 31 + i * 7))
+			return -1;
+	return 1;
+}
+
+/* UDP to cfg_port over IPv4 (no options), IP header at @l3. */
+static __always_inline bool ours(struct __sk_buff *skb, __u32 l3)
+{
+	__u16 dport;
+	__u8 proto;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return false;
+	if (bpf_skb_load_bytes(skb, l3 + 9, &proto, 1) || proto != 17)
+		return false;
+	if (bpf_skb_load_bytes(skb, l3 + 22, &dport, 2))
+		return false;
+	return bpf_ntohs(dport) == cfg_port;
+}
+
+/* Writer: tc egress of the sender's veth. */
+SEC("tc")
+int bench_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	struct tag t;
+	__u64 key;
+	__u32 n;
+
+	if (!ours(skb, ETH_HLEN))
+		return 0;
+	n = st.seen_w++;
+	if (tag_every > 1 && n % tag_every)
+		return 0;
+	make_tag(t.b, n);
+	switch (mode) {
+	case MODE_EXT:
+		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d) ||
+		    bpf_dynptr_write(&d, 0, t.b, TAG_SIZE, 0))
+			goto fail;
+		break;
+	case MODE_HASH:
+		key = (__u64)(long)skb;
+		if (bpf_map_update_elem(&stash_hash, &key, &t, BPF_ANY))
+			goto fail;
+		break;
+	case MODE_LRU:
+		key = (__u64)(long)skb;
+		if (bpf_map_update_elem(&stash_lru, &key, &t, BPF_ANY))
+			goto fail;
+		break;
+	default:
+		/* baseline: the tag is built, not kept */
+		break;
+	}
+	st.written++;
+	return 0;
+fail:
+	st.write_fail++;
+	return 0;
+}
+
+static __always_inline void count_read(const __u8 *t)
+{
+	int r = check_tag(t);
+
+	if (r > 0)
+		st.read_ok++;
+	else if (r < 0)
+		st.read_bad++;
+	else
+		st.read_miss++;
+}
+
+/* Reader: cgroup_skb ingress of the receiver. */
+SEC("cgroup_skb/ingress")
+int bench_read(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	struct tag t = {};
+	struct tag *v;
+	__u64 key;
+
+	if (!ours(skb, 0))
+		return 1;
+	st.seen_r++;
+	switch (mode) {
+	case MODE_EXT:
+		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d) ||
+		    bpf_dynptr_read(t.b, TAG_SIZE, &d, 0, 0))
+			break;
+		count_read(t.b);
+		break;
+	case MODE_HASH:
+	case MODE_LRU:
+		key = (__u64)(long)skb;
+		v = bpf_map_lookup_elem(mode == MODE_HASH ? (void *)&stash_hash
+							  : (void *)&stash_lru, &key);
+		if (v)
+			count_read(v->b);
+		else
+			st.read_miss++;
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+static __always_inline void forget(struct sk_buff *skb)
+{
+	__u64 key = (__u64)(long)skb;
+
+	st.tp_calls++;
+	if (mode == MODE_HASH) {
+		if (!bpf_map_delete_elem(&stash_hash, &key))
+			st.deleted++;
+	} else if (mode == MODE_LRU) {
+		if (!bpf_map_delete_elem(&stash_lru, &key))
+			st.deleted++;
+	}
+}
+
+/* Cleanup for the map variants: runs for every skb freed, tagged or not. */
+SEC("tp_btf/consume_skb")
+int BPF_PROG(bench_consume, struct sk_buff *skb)
+{
+	forget(skb);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(bench_kfree, struct sk_buff *skb)
+{
+	forget(skb);
+	return 0;
+}
+
+/* data_meta variant: XDP on the receiver writes, tc ingress reads. */
+SEC("xdp")
+int bench_xdp_write(struct xdp_md *ctx)
+{
+	void *data, *data_end, *meta;
+	__u32 n;
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + ETH_HLEN + 24 > data_end)
+		return XDP_PASS;
+	if (*(__u16 *)(data + 12) != bpf_htons(ETH_P_IP) || *(__u8 *)(data + ETH_HLEN + 9) != 17 ||
+	    *(__u16 *)(data + ETH_HLEN + 22) != bpf_htons(cfg_port))
+		return XDP_PASS;
+	n = st.seen_w++;
+	if (tag_every > 1 && n % tag_every)
+		return XDP_PASS;
+	if (bpf_xdp_adjust_meta(ctx, -TAG_SIZE)) {
+		st.write_fail++;
+		return XDP_PASS;
+	}
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if (meta + TAG_SIZE > data)
+		return XDP_PASS;
+	make_tag(meta, n);
+	st.written++;
+	return XDP_PASS;
+}
+
+SEC("tc")
+int bench_meta_read(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	struct tag t = {};
+
+	if (!ours(skb, ETH_HLEN))
+		return 0;
+	st.seen_r++;
+	if (bpf_dynptr_from_skb_meta(skb, 0, &d) ||
+	    bpf_dynptr_read(t.b, TAG_SIZE, &d, 0, 0)) {
+		st.read_miss++;
+		return 0;
+	}
+	count_read(t.b);
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";
