@@ -24,7 +24,15 @@ fn main() {
     for (src, skel) in SOURCES {
         SkeletonBuilder::new()
             .source(src)
-            .clang_args(["-I", &vmlinux_dir, "-I", "src/bpf", "-Wall", "-O2", "-mcpu=v3"])
+            .clang_args([
+                "-I",
+                &vmlinux_dir,
+                "-I",
+                "src/bpf",
+                "-Wall",
+                "-O2",
+                "-mcpu=v3",
+            ])
             .build_and_generate(out_dir.join(skel))
             .unwrap_or_else(|e| panic!("building {src} failed: {e}"));
         println!("cargo:rerun-if-changed={src}");

@@ -18,7 +18,13 @@ use std::{
 use anyhow::{anyhow, bail, Context, Result};
 
 /// The libbpf-rs skeleton of `src/bpf/skb_meta.bpf.c`.
-#[allow(clippy::all, missing_docs, non_camel_case_types, non_snake_case, dead_code)]
+#[allow(
+    clippy::all,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code
+)]
 pub mod skel {
     include!(concat!(env!("OUT_DIR"), "/skb_meta.skel.rs"));
 }
@@ -26,7 +32,13 @@ pub mod skel {
 pub use skel::types::{bad_input, hook_stats};
 
 /// The libbpf-rs skeleton of `src/bpf/bench.bpf.c`.
-#[allow(clippy::all, missing_docs, non_camel_case_types, non_snake_case, dead_code)]
+#[allow(
+    clippy::all,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code
+)]
 pub mod bench_skel {
     include!(concat!(env!("OUT_DIR"), "/bench.skel.rs"));
 }
@@ -78,7 +90,10 @@ impl Netns {
 
     /// A handle on a namespace owned by another handle (e.g. for another thread).
     pub fn borrow(&self) -> Netns {
-        Netns { name: self.name.clone(), owned: false }
+        Netns {
+            name: self.name.clone(),
+            owned: false,
+        }
     }
 
     /// `ip -n NS ARGS`.
@@ -125,12 +140,27 @@ impl Netns {
 
     /// Attaches `prog` to tc `dir` ("ingress" or "egress") of `dev`, with a clsact qdisc.
     pub fn attach_tc(&self, dev: &str, prog: &libbpf_rs::ProgramMut<'_>, dir: &str) -> Result<()> {
-        self.attach_tc_fd(dev, prog.as_fd().as_raw_fd(), dir, prog.name().to_string_lossy().as_ref())
+        self.attach_tc_fd(
+            dev,
+            prog.as_fd().as_raw_fd(),
+            dir,
+            prog.name().to_string_lossy().as_ref(),
+        )
     }
 
     /// As [`Netns::attach_tc`], for a read-only program handle.
-    pub fn attach_tc_prog(&self, dev: &str, prog: &libbpf_rs::Program<'_>, dir: &str) -> Result<()> {
-        self.attach_tc_fd(dev, prog.as_fd().as_raw_fd(), dir, prog.name().to_string_lossy().as_ref())
+    pub fn attach_tc_prog(
+        &self,
+        dev: &str,
+        prog: &libbpf_rs::Program<'_>,
+        dir: &str,
+    ) -> Result<()> {
+        self.attach_tc_fd(
+            dev,
+            prog.as_fd().as_raw_fd(),
+            dir,
+            prog.name().to_string_lossy().as_ref(),
+        )
     }
 
     fn attach_tc_fd(&self, dev: &str, fd: i32, dir: &str, name: &str) -> Result<()> {
@@ -147,15 +177,15 @@ impl Netns {
         let dir = dir.to_string();
         self.run(move || {
             // SAFETY: `dup` is a fresh duplicate of a BPF program fd that we own.
-            let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dup) };
+            let owned =
+                unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dup) };
             let mut hook = libbpf_rs::TcHookBuilder::new(owned.as_fd())
                 .ifindex(ifindex as i32)
                 .replace(true)
                 .handle(1)
                 .priority(1)
                 .hook(attach);
-            hook.create()
-                .ok();
+            hook.create().ok();
             hook.attach()
                 .with_context(|| format!("attach {name} to tc {dir} of {dev}"))?;
             Ok(())
@@ -231,11 +261,16 @@ pub fn udp_rx(ns: &Netns, addr: &str, port: u16) -> Result<UdpSocket> {
 pub fn udp_send(from: &Netns, addr: &str, port: u16, count: usize, len: usize) -> Result<()> {
     let dst: SocketAddr = format!("{}:{port}", bracket(addr)).parse()?;
     from.run(move || {
-        let local: SocketAddr = if dst.is_ipv4() { "0.0.0.0:0".parse()? } else { "[::]:0".parse()? };
+        let local: SocketAddr = if dst.is_ipv4() {
+            "0.0.0.0:0".parse()?
+        } else {
+            "[::]:0".parse()?
+        };
         let tx = UdpSocket::bind(local)?;
         let payload = vec![0x5au8; len];
         for _ in 0..count {
-            tx.send_to(&payload, dst).with_context(|| format!("send to {dst}"))?;
+            tx.send_to(&payload, dst)
+                .with_context(|| format!("send to {dst}"))?;
         }
         Ok(())
     })
@@ -253,7 +288,14 @@ pub fn udp_recv(rx: &UdpSocket, count: usize) -> usize {
 
 /// Sends `count` UDP datagrams of `len` bytes from `from` to `to_addr:port` in `to`, and
 /// returns how many arrived (waiting at most two seconds for each).
-pub fn udp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, count: usize, len: usize) -> Result<usize> {
+pub fn udp_flow(
+    from: &Netns,
+    to: &Netns,
+    to_addr: &str,
+    port: u16,
+    count: usize,
+    len: usize,
+) -> Result<usize> {
     let rx = udp_rx(to, to_addr, port)?;
     udp_send(from, to_addr, port, count, len)?;
     Ok(udp_recv(&rx, count))
@@ -304,7 +346,9 @@ pub fn tcp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, bytes: usize
         c.shutdown(std::net::Shutdown::Both)?;
         Ok(())
     })?;
-    server.join().map_err(|_| anyhow!("server thread panicked"))?
+    server
+        .join()
+        .map_err(|_| anyhow!("server thread panicked"))?
 }
 
 /// The hook provider module.
@@ -317,7 +361,8 @@ pub mod module {
 
     /// Path of the module object, from `SKB_META_MODULE`.
     pub fn path() -> Result<String> {
-        std::env::var("SKB_META_MODULE").context("SKB_META_MODULE (path of bpf_skb_meta.ko) is not set")
+        std::env::var("SKB_META_MODULE")
+            .context("SKB_META_MODULE (path of bpf_skb_meta.ko) is not set")
     }
 
     /// Whether it is loaded.
@@ -358,7 +403,14 @@ pub mod module {
                 .ok_or_else(|| anyhow!("bad counters line {line:?}"))?;
             map.insert(k.to_string(), v.parse()?);
         }
-        for k in ["live", "peak", "allocated", "copied", "freed", "alloc_failed"] {
+        for k in [
+            "live",
+            "peak",
+            "allocated",
+            "copied",
+            "freed",
+            "alloc_failed",
+        ] {
             if !map.contains_key(k) {
                 bail!("counters lack {k}: {text}");
             }
@@ -368,19 +420,27 @@ pub mod module {
 
     /// One counter.
     pub fn counter(name: &str) -> Result<u64> {
-        counters()?.get(name).copied().ok_or_else(|| anyhow!("no counter {name}"))
+        counters()?
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow!("no counter {name}"))
     }
 
     /// Sets the netns policy through debugfs.
     pub fn set_drop_across_netns(drop: bool) -> Result<()> {
-        fs::write(format!("{DEBUGFS}/drop_across_netns"), if drop { "1" } else { "0" })
-            .context("write drop_across_netns")
+        fs::write(
+            format!("{DEBUGFS}/drop_across_netns"),
+            if drop { "1" } else { "0" },
+        )
+        .context("write drop_across_netns")
     }
 
     /// Reads the netns policy.
     pub fn drop_across_netns() -> Result<bool> {
         let s = fs::read_to_string(format!("{DEBUGFS}/drop_across_netns"))?;
-        s.trim().parse().with_context(|| format!("bad policy {s:?}"))
+        s.trim()
+            .parse()
+            .with_context(|| format!("bad policy {s:?}"))
     }
 
     /// Waits until `live` reaches `want` (freeing is asynchronous: RCU, softirqs).
@@ -403,9 +463,16 @@ macro_rules! load_skel {
     ($storage:ident, $port:expr) => {{
         use libbpf_rs::skel::{OpenSkel, SkelBuilder};
         let builder = $crate::skel::SkbMetaSkelBuilder::default();
-        let mut open = builder.open(&mut $storage).map_err(|e| anyhow::anyhow!("open skeleton: {e}"))?;
-        open.maps.bss_data.as_deref_mut().expect("skeleton has .bss").cfg_port = $port;
-        open.load().map_err(|e| anyhow::anyhow!("load skeleton: {e}"))?
+        let mut open = builder
+            .open(&mut $storage)
+            .map_err(|e| anyhow::anyhow!("open skeleton: {e}"))?;
+        open.maps
+            .bss_data
+            .as_deref_mut()
+            .expect("skeleton has .bss")
+            .cfg_port = $port;
+        open.load()
+            .map_err(|e| anyhow::anyhow!("load skeleton: {e}"))?
     }};
 }
 
@@ -415,8 +482,12 @@ pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// Attaches a cgroup_skb program to the root cgroup; detached when the link drops.
 pub fn attach_cgroup(prog: &libbpf_rs::ProgramMut<'_>) -> Result<libbpf_rs::Link> {
     let cg = fs::File::open(CGROUP_ROOT).context("open root cgroup")?;
-    prog.attach_cgroup(cg.as_raw_fd())
-        .with_context(|| format!("attach {} to the root cgroup", prog.name().to_string_lossy()))
+    prog.attach_cgroup(cg.as_raw_fd()).with_context(|| {
+        format!(
+            "attach {} to the root cgroup",
+            prog.name().to_string_lossy()
+        )
+    })
 }
 
 /// Checks a condition and fails with a message naming the values.
@@ -453,5 +524,8 @@ pub fn results(skel: &skel::SkbMetaSkel<'_>) -> skel::types::bss {
 
 /// The skeleton's .bss, to set the `cfg_*` configuration after load.
 pub fn config<'a>(skel: &'a mut skel::SkbMetaSkel<'_>) -> &'a mut skel::types::bss {
-    skel.maps.bss_data.as_deref_mut().expect("skeleton has .bss")
+    skel.maps
+        .bss_data
+        .as_deref_mut()
+        .expect("skeleton has .bss")
 }

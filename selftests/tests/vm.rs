@@ -48,8 +48,17 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     check_eq!(got4 + got6, 150, "datagrams received");
     let r = results(&skel);
     check_eq!(r.tc_write_stats.written, 150, "tags written at tc ingress");
-    check_eq!(r.tc_write_stats.write_err, 0, "write errors (last {})", r.tc_write_stats.last_err);
-    check_eq!(r.cg_read_stats.read_ok, 150, "well-formed tags at cgroup ingress");
+    check_eq!(
+        r.tc_write_stats.write_err,
+        0,
+        "write errors (last {})",
+        r.tc_write_stats.last_err
+    );
+    check_eq!(
+        r.cg_read_stats.read_ok,
+        150,
+        "well-formed tags at cgroup ingress"
+    );
     check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
     check_eq!(r.cg_read_stats.read_zero, 0, "untagged packets");
     let c = module::counters()?;
@@ -75,11 +84,23 @@ fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
     // The last ACK of the teardown may still be in flight.
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
-    ensure!(r.tc_write_stats.written >= 10, "only {} segments tagged", r.tc_write_stats.written);
+    ensure!(
+        r.tc_write_stats.written >= 10,
+        "only {} segments tagged",
+        r.tc_write_stats.written
+    );
     check_eq!(r.tc_write_stats.write_err, 0, "write errors");
     check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
-    check_eq!(r.cg_read_stats.read_zero, 0, "untagged segments at the socket");
-    check_eq!(r.cg_read_stats.read_ok, r.tc_write_stats.written, "tags read vs written");
+    check_eq!(
+        r.cg_read_stats.read_zero,
+        0,
+        "untagged segments at the socket"
+    );
+    check_eq!(
+        r.cg_read_stats.read_ok,
+        r.tc_write_stats.written,
+        "tags read vs written"
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
     Ok(())
 }
@@ -95,11 +116,23 @@ fn cgroup_egress_writes_tc_egress_reads() -> Result<()> {
     p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
 
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7003, 80, 100)?, 80, "datagrams received");
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7003, 80, 100)?,
+        80,
+        "datagrams received"
+    );
     let r = results(&skel);
-    check_eq!(r.cg_write_stats.written, 80, "tags written at cgroup egress");
+    check_eq!(
+        r.cg_write_stats.written,
+        80,
+        "tags written at cgroup egress"
+    );
     check_eq!(r.tc_read_stats.read_ok, 80, "tags read at tc egress");
-    check_eq!(r.tc_read_stats.read_bad + r.tc_read_stats.read_zero, 0, "bad or missing tags");
+    check_eq!(
+        r.tc_read_stats.read_bad + r.tc_read_stats.read_zero,
+        0,
+        "bad or missing tags"
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     Ok(())
 }
@@ -115,11 +148,23 @@ fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7004, 60, 64)?, 60, "datagrams received");
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7004, 60, 64)?,
+        60,
+        "datagrams received"
+    );
     let r = results(&skel);
     check_eq!(r.tc_read_stats.read_zero, 60, "zero reads at tc ingress");
-    check_eq!(r.cg_read_stats.read_zero, 60, "zero reads at cgroup ingress");
-    check_eq!(r.tc_read_stats.read_ok + r.tc_read_stats.read_bad, 0, "non-zero reads");
+    check_eq!(
+        r.cg_read_stats.read_zero,
+        60,
+        "zero reads at cgroup ingress"
+    );
+    check_eq!(
+        r.tc_read_stats.read_ok + r.tc_read_stats.read_bad,
+        0,
+        "non-zero reads"
+    );
     let c = module::counters()?;
     check_eq!(c["allocated"], 0, "buffers allocated by reads");
     check_eq!(c["peak"], 0, "peak");
@@ -148,7 +193,11 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
 
     const N: u64 = 40;
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7005, N as usize, 100)?, N as usize, "datagrams");
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7005, N as usize, 100)?,
+        N as usize,
+        "datagrams"
+    );
     std::thread::sleep(Duration::from_millis(200));
     let r = results(&skel);
     check_eq!(r.clone_redirect_ret, 0, "bpf_clone_redirect()");
@@ -156,7 +205,11 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     check_eq!(r.clone_stats.written, N, "originals tagged");
     // The original carries the rewritten tag, the clone the first one.
     check_eq!(r.tc_read_stats.read_ok, N, "tags on the originals");
-    check_eq!(r.tc_read_stats.seq_high, N, "originals with the rewritten tag");
+    check_eq!(
+        r.tc_read_stats.seq_high,
+        N,
+        "originals with the rewritten tag"
+    );
     check_eq!(r.tc_read2_stats.read_ok, N, "tags on the clones");
     check_eq!(r.tc_read2_stats.seq_high, 0, "clones that saw the rewrite");
     let cnt = module::counters()?;
@@ -180,23 +233,47 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
 
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?, 30, "datagrams (keep)");
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?,
+        30,
+        "datagrams (keep)"
+    );
     let r = results(&skel);
     check_eq!(r.tc_read_stats.read_ok, 30, "tags kept across the netns");
 
     module::set_drop_across_netns(true)?;
-    check_eq!(module::drop_across_netns()?, true, "policy after the switch");
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?, 30, "datagrams (drop)");
+    check_eq!(
+        module::drop_across_netns()?,
+        true,
+        "policy after the switch"
+    );
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7006, 30, 100)?,
+        30,
+        "datagrams (drop)"
+    );
     let r = results(&skel);
     check_eq!(r.tc_write_stats.written, 60, "tags written");
-    check_eq!(r.tc_read_stats.read_ok, 30, "tags that crossed with the drop policy");
-    check_eq!(r.tc_read_stats.read_zero, 30, "tags dropped at the crossing");
+    check_eq!(
+        r.tc_read_stats.read_ok,
+        30,
+        "tags that crossed with the drop policy"
+    );
+    check_eq!(
+        r.tc_read_stats.read_zero,
+        30,
+        "tags dropped at the crossing"
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     check_eq!(module::counter("freed")?, 60, "buffers freed");
 
     // The load-time parameter sets the initial policy.
     module::reload("drop_across_netns=1")?;
-    check_eq!(module::drop_across_netns()?, true, "policy from the module parameter");
+    check_eq!(
+        module::drop_across_netns()?,
+        true,
+        "policy from the module parameter"
+    );
     module::reload("")?;
     Ok(())
 }
@@ -221,7 +298,11 @@ fn ipip_tunnel_keeps_tag() -> Result<()> {
     // And on the outer packet, on the wire between the two.
     p.b.attach_tc(VETH_B, &skel.progs.tc_read2, "ingress")?;
 
-    check_eq!(udp_flow(&p.a, &p.b, "198.51.100.2", 7007, 25, 300)?, 25, "datagrams");
+    check_eq!(
+        udp_flow(&p.a, &p.b, "198.51.100.2", 7007, 25, 300)?,
+        25,
+        "datagrams"
+    );
     let r = results(&skel);
     check_eq!(r.tc_write_stats.written, 25, "tags written before encap");
     check_eq!(r.tc_read2_stats.read_ok, 25, "tags on the outer packets");
@@ -239,23 +320,38 @@ fn gso_segments_keep_tag() -> Result<()> {
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(obj, 7008);
     let p = Pair::new("gso")?;
-    sh(&format!("ip netns exec {} ethtool -K {VETH_A} tso off gso on", p.a.name))?;
+    sh(&format!(
+        "ip netns exec {} ethtool -K {VETH_A} tso off gso on",
+        p.a.name
+    ))?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_read2, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
 
-    check_eq!(tcp_flow(&p.a, &p.b, ADDR_B, 7008, 1 << 20)?, 1 << 20, "bytes received");
+    check_eq!(
+        tcp_flow(&p.a, &p.b, ADDR_B, 7008, 1 << 20)?,
+        1 << 20,
+        "bytes received"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
     ensure!(r.tc_read2_stats.gso > 0, "no GSO packet left the socket");
-    check_eq!(r.tc_read2_stats.read_ok, r.tc_read2_stats.seen, "tagged packets at tc egress");
+    check_eq!(
+        r.tc_read2_stats.read_ok,
+        r.tc_read2_stats.seen,
+        "tagged packets at tc egress"
+    );
     ensure!(
         r.tc_read_stats.seen > r.cg_write_stats.written,
         "no segmentation: {} packets in, {} written",
         r.tc_read_stats.seen,
         r.cg_write_stats.written
     );
-    check_eq!(r.tc_read_stats.read_ok, r.tc_read_stats.seen, "tagged segments at the receiver");
+    check_eq!(
+        r.tc_read_stats.read_ok,
+        r.tc_read_stats.seen,
+        "tagged segments at the receiver"
+    );
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on segments");
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     Ok(())
@@ -283,7 +379,11 @@ fn bad_input_gives_runtime_errors() -> Result<()> {
     check_eq!(b.write_past_ret as i64, E2BIG, "write past the end");
     check_eq!(b.write_huge_ret as i64, E2BIG, "write at offset 1 << 40");
     check_eq!(b.slice_past_null, 1, "read-only slice past the end is NULL");
-    check_eq!(b.slice_rdwr_past_null, 1, "writable slice past the end is NULL");
+    check_eq!(
+        b.slice_rdwr_past_null,
+        1,
+        "writable slice past the end is NULL"
+    );
     check_eq!(b.zero_before_write, 1, "zeros before the first write");
     check_eq!(b.write_ok_ret, 0, "in-bounds write");
     check_eq!(b.read_back_ok, 1, "in-bounds write reads back");
@@ -318,7 +418,10 @@ fn expect_rejected(prog: &str) -> Result<String> {
 
 fn expect_rejected_with(prog: &str, msg: &str) -> Result<()> {
     let log = expect_rejected(prog)?;
-    ensure!(log.contains(msg), "{prog}: verifier log lacks {msg:?}:\n{log}");
+    ensure!(
+        log.contains(msg),
+        "{prog}: verifier log lacks {msg:?}:\n{log}"
+    );
     Ok(())
 }
 
@@ -326,7 +429,10 @@ fn expect_rejected_with(prog: &str, msg: &str) -> Result<()> {
 #[test]
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
 fn verifier_rejects_access_past_slice() -> Result<()> {
-    expect_rejected_with("reject_slice_past_len", "invalid access to memory, mem_size=8 off=8 size=1")
+    expect_rejected_with(
+        "reject_slice_past_len",
+        "invalid access to memory, mem_size=8 off=8 size=1",
+    )
 }
 
 /// A slice used after bpf_clone_redirect() is rejected: the helper invalidates it.
@@ -375,7 +481,11 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
                 std::mem::size_of::<i32>() as u32,
             )
         };
-        ensure!(rc == 0, "SO_ATTACH_BPF: {}", std::io::Error::last_os_error());
+        ensure!(
+            rc == 0,
+            "SO_ATTACH_BPF: {}",
+            std::io::Error::last_os_error()
+        );
         Ok(s)
     })?;
     rx.set_read_timeout(Some(Duration::from_secs(2)))?;
@@ -394,7 +504,11 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
     check_eq!(n, 20, "datagrams through the socket filter");
     let r = results(&skel);
     check_eq!(r.sock_stats.read_ok, 20, "tags read by the socket filter");
-    check_eq!(r.sock_write_ret as i64, EINVAL, "write from a socket filter");
+    check_eq!(
+        r.sock_write_ret as i64,
+        EINVAL,
+        "write from a socket filter"
+    );
     Ok(())
 }
 
@@ -428,9 +542,17 @@ fn allocation_failure_gives_enomem_and_delivers() -> Result<()> {
     check_eq!(r.tc_write_stats.write_err, 10, "failed writes");
     check_eq!(r.tc_write_stats.last_err, ENOMEM, "error of a failed write");
     check_eq!(r.tc_write_stats.written, 15, "writes after the failures");
-    check_eq!(r.cg_read_stats.read_zero, 10, "packets that went on untagged");
+    check_eq!(
+        r.cg_read_stats.read_zero,
+        10,
+        "packets that went on untagged"
+    );
     check_eq!(r.cg_read_stats.read_ok, 15, "tagged packets");
-    check_eq!(module::counter("alloc_failed")?, 10, "allocation failures counted");
+    check_eq!(
+        module::counter("alloc_failed")?,
+        10,
+        "allocation failures counted"
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     Ok(())
 }
@@ -450,23 +572,47 @@ fn counters_follow_tagged_packets_in_flight() -> Result<()> {
     let tap = p.a.run(move || {
         // SAFETY: plain socket(2)/bind(2)/setsockopt(2) calls with valid arguments.
         unsafe {
-            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, (libc::ETH_P_ALL as u16).to_be() as i32);
-            ensure!(fd >= 0, "AF_PACKET socket: {}", std::io::Error::last_os_error());
+            let fd = libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                (libc::ETH_P_ALL as u16).to_be() as i32,
+            );
+            ensure!(
+                fd >= 0,
+                "AF_PACKET socket: {}",
+                std::io::Error::last_os_error()
+            );
             let size: i32 = 64 << 20;
-            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE,
-                &size as *const i32 as *const libc::c_void, 4);
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                &size as *const i32 as *const libc::c_void,
+                4,
+            );
             let mut sll: libc::sockaddr_ll = std::mem::zeroed();
             sll.sll_family = libc::AF_PACKET as u16;
             sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
             sll.sll_ifindex = ifindex as i32;
-            let rc = libc::bind(fd, &sll as *const _ as *const libc::sockaddr,
-                std::mem::size_of::<libc::sockaddr_ll>() as u32);
-            ensure!(rc == 0, "bind AF_PACKET: {}", std::io::Error::last_os_error());
+            let rc = libc::bind(
+                fd,
+                &sll as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as u32,
+            );
+            ensure!(
+                rc == 0,
+                "bind AF_PACKET: {}",
+                std::io::Error::last_os_error()
+            );
             Ok(<std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd))
         }
     })?;
     const N: u64 = 200;
-    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7012, N as usize, 64)?, N as usize, "datagrams");
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7012, N as usize, 64)?,
+        N as usize,
+        "datagrams"
+    );
     let c = module::counters()?;
     check_eq!(c["allocated"], N, "buffers allocated");
     check_eq!(c["live"], N, "buffers held by the queued clones");
@@ -491,7 +637,11 @@ fn recycled_buffers_start_zeroed() -> Result<()> {
     // Every packet gets a buffer through a writable slice, checked for zeros, then filled.
     p.a.attach_tc(VETH_A, &skel.progs.tc_fresh_check, "egress")?;
     for round in 0..3 {
-        check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7013, 200, 64)?, 200, "datagrams round {round}");
+        check_eq!(
+            udp_flow(&p.a, &p.b, ADDR_B, 7013, 200, 64)?,
+            200,
+            "datagrams round {round}"
+        );
         module::wait_live(0)?;
     }
     let r = results(&skel);
@@ -547,11 +697,27 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7015, 20, 64)?, 20, "datagrams");
     let r = results(&skel);
     check_eq!(r.xdp_meta_ret, 0, "bpf_xdp_adjust_meta()");
-    check_eq!(r.meta_stats.read_ok, 20, "XDP metadata read through flags == 0");
+    check_eq!(
+        r.meta_stats.read_ok,
+        20,
+        "XDP metadata read through flags == 0"
+    );
     check_eq!(r.meta_stats.dynptr_err, 0, "flags == 0 errors in tc");
-    check_eq!(r.cg_flags0_ret as i64, EOPNOTSUPP, "flags == 0 in cgroup_skb");
-    check_eq!(r.cg_flags0_null, 1, "null dynptr for flags == 0 in cgroup_skb");
-    check_eq!(module::counter("allocated")?, 0, "extension buffers allocated");
+    check_eq!(
+        r.cg_flags0_ret as i64,
+        EOPNOTSUPP,
+        "flags == 0 in cgroup_skb"
+    );
+    check_eq!(
+        r.cg_flags0_null,
+        1,
+        "null dynptr for flags == 0 in cgroup_skb"
+    );
+    check_eq!(
+        module::counter("allocated")?,
+        0,
+        "extension buffers allocated"
+    );
     Ok(())
 }
 
@@ -584,7 +750,9 @@ fn module_reload_under_traffic() -> Result<()> {
         module::load("").with_context(|| format!("insmod, cycle {i}"))?;
     }
     stop.store(true, Ordering::Relaxed);
-    let (sent, got) = traffic.join().map_err(|_| anyhow::anyhow!("traffic thread panicked"))??;
+    let (sent, got) = traffic
+        .join()
+        .map_err(|_| anyhow::anyhow!("traffic thread panicked"))??;
     eprintln!("50 cycles in {:?}, {sent} datagrams", t0.elapsed());
     check_eq!(got, sent, "datagrams delivered across reloads");
     ensure!(sent >= 20, "no traffic during the reloads");
@@ -602,9 +770,16 @@ fn module_reload_under_traffic() -> Result<()> {
     );
     ensure!(r.tc_read_stats.read_ok > 0, "no tag made it through");
     // Buffers from earlier instances are freed by the core, not counted by this one.
-    check_eq!(module::wait_live(0)?, 0, "live buffers of the last instance");
+    check_eq!(
+        module::wait_live(0)?,
+        0,
+        "live buffers of the last instance"
+    );
     let c = module::counters()?;
-    ensure!(c["freed"] <= c["allocated"] + c["copied"], "freed more than set up: {c:?}");
+    ensure!(
+        c["freed"] <= c["allocated"] + c["copied"],
+        "freed more than set up: {c:?}"
+    );
     Ok(())
 }
 
@@ -654,7 +829,9 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     stop.store(true, Ordering::Relaxed);
     let (mut sent, mut got) = (0, 0);
     for f in flows {
-        let (s, g) = f.join().map_err(|_| anyhow::anyhow!("flow thread panicked"))??;
+        let (s, g) = f
+            .join()
+            .map_err(|_| anyhow::anyhow!("flow thread panicked"))??;
         sent += s;
         got += g;
     }
@@ -663,9 +840,20 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     let r = results(&skel);
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on originals");
     check_eq!(r.tc_read2_stats.read_bad, 0, "bad tags on clones");
-    check_eq!(r.tc_read2_stats.seq_high, 0, "clones that saw the original's rewrite");
-    ensure!(r.tc_read_stats.seq_high > 0, "no original carried its rewritten tag");
-    check_eq!(module::wait_live(0)?, 0, "live buffers of the last instance");
+    check_eq!(
+        r.tc_read2_stats.seq_high,
+        0,
+        "clones that saw the original's rewrite"
+    );
+    ensure!(
+        r.tc_read_stats.seq_high > 0,
+        "no original carried its rewritten tag"
+    );
+    check_eq!(
+        module::wait_live(0)?,
+        0,
+        "live buffers of the last instance"
+    );
     Ok(())
 }
 

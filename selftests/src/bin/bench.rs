@@ -48,7 +48,10 @@ impl Variant {
 }
 
 fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime with a valid clock id and timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -135,7 +138,9 @@ impl Bench<'_> {
                     .attach(ifindex as i32, libbpf_rs::XdpFlags::DRV_MODE)
                     .context("attach XDP")
             })?;
-            self.pair.b.attach_tc(VETH_B, &self.skel.progs.bench_meta_read, "ingress")?;
+            self.pair
+                .b
+                .attach_tc(VETH_B, &self.skel.progs.bench_meta_read, "ingress")?;
         }
         reset(&mut self.skel, v, tag_every);
         let (c0, w0) = (thread_cpu_ns(), Instant::now());
@@ -145,7 +150,9 @@ impl Bench<'_> {
         drop(links);
         if v == Variant::Meta {
             self.pair.b.ip(&format!("link set dev {VETH_B} xdp off"))?;
-            self.pair.b.tc(&format!("filter del dev {VETH_B} ingress"))?;
+            self.pair
+                .b
+                .tc(&format!("filter del dev {VETH_B} ingress"))?;
         }
         Ok(Sample {
             packets: n as u64,
@@ -170,14 +177,20 @@ impl Bench<'_> {
             links.push(self.skel.progs.bench_kfree.attach()?);
         }
         reset(&mut self.skel, v, 1);
-        self.pair.a.tc(&format!("qdisc add dev {VETH_A} root plug limit 100000000"))?;
-        self.pair.a.tc(&format!("qdisc change dev {VETH_A} root plug block"))?;
+        self.pair
+            .a
+            .tc(&format!("qdisc add dev {VETH_A} root plug limit 100000000"))?;
+        self.pair
+            .a
+            .tc(&format!("qdisc change dev {VETH_A} root plug block"))?;
         let payload = [0x5au8; 64];
         for _ in 0..n {
             self.tx.send_to(&payload, format!("{ADDR_B}:{PORT}"))?;
         }
         let slab = ext_slab_bytes().unwrap_or(0);
-        self.pair.a.tc(&format!("qdisc change dev {VETH_A} root plug release_indefinite"))?;
+        self.pair.a.tc(&format!(
+            "qdisc change dev {VETH_A} root plug release_indefinite"
+        ))?;
         let mut buf = [0u8; 2048];
         let mut received = 0;
         while received < n as u64 && self.rx.recv(&mut buf).is_ok() {
@@ -228,7 +241,14 @@ fn map_memlock(map: &libbpf_rs::MapMut<'_>) -> u64 {
         .unwrap_or(0)
 }
 
-fn json(scenario: &str, v: Variant, round: usize, tag_every: u32, s: &Sample, extra: &str) -> String {
+fn json(
+    scenario: &str,
+    v: Variant,
+    round: usize,
+    tag_every: u32,
+    s: &Sample,
+    extra: &str,
+) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
@@ -251,7 +271,9 @@ fn json(scenario: &str, v: Variant, round: usize, tag_every: u32, s: &Sample, ex
 }
 
 fn main() -> Result<()> {
-    let out = std::env::args().nth(1).context("usage: bench OUT.jsonl [ROUNDS] [PACKETS]")?;
+    let out = std::env::args()
+        .nth(1)
+        .context("usage: bench OUT.jsonl [ROUNDS] [PACKETS]")?;
     let rounds: usize = std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?;
     let packets: usize = std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?;
     module::load("")?;
@@ -263,7 +285,8 @@ fn main() -> Result<()> {
     let skel = open.load()?;
 
     let pair = Pair::new("bench")?;
-    pair.a.attach_tc(VETH_A, &skel.progs.bench_write, "egress")?;
+    pair.a
+        .attach_tc(VETH_A, &skel.progs.bench_write, "egress")?;
     let _cg = attach_cgroup(&skel.progs.bench_read)?;
     let rx = udp_rx(&pair.b, ADDR_B, PORT)?;
     rx.set_nonblocking(true)?;
@@ -271,8 +294,13 @@ fn main() -> Result<()> {
     let size: i32 = 64 << 20;
     // SAFETY: setsockopt on a valid socket with an int value.
     unsafe {
-        libc::setsockopt(rxfd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE,
-            &size as *const i32 as *const libc::c_void, 4)
+        libc::setsockopt(
+            rxfd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &size as *const i32 as *const libc::c_void,
+            4,
+        )
     };
     let tx = pair.a.run(|| Ok(UdpSocket::bind("0.0.0.0:0")?))?;
     let mut bench = Bench { skel, pair, tx, rx };
@@ -280,7 +308,13 @@ fn main() -> Result<()> {
 
     // Warm-up: ARP, caches, slabs.
     bench.run(Variant::Baseline, 1, 500)?;
-    let all = [Variant::Baseline, Variant::Ext, Variant::Hash, Variant::Lru, Variant::Meta];
+    let all = [
+        Variant::Baseline,
+        Variant::Ext,
+        Variant::Hash,
+        Variant::Lru,
+        Variant::Meta,
+    ];
     for round in 0..rounds {
         for v in all {
             let s = bench.run(v, 1, packets)?;
@@ -300,7 +334,8 @@ fn main() -> Result<()> {
             Variant::Lru => map_memlock(&bench.skel.maps.stash_lru),
             _ => 0,
         };
-        let extra = format!(",\"map_size\":{MAP_SIZE},\"ext_slab_bytes\":{slab},\"map_memlock\":{memlock}");
+        let extra =
+            format!(",\"map_size\":{MAP_SIZE},\"ext_slab_bytes\":{slab},\"map_memlock\":{memlock}");
         lines.push(json("backlog", v, 0, 1, &s, &extra));
     }
     let c = module::counters()?;

@@ -36,8 +36,11 @@ fn main() -> Result<()> {
     let c = module::counters()?;
     println!(
         "written {} read_ok {} read_bad {} untagged {}; module: {:?}",
-        r.tc_write_stats.written, r.cg_read_stats.read_ok, r.cg_read_stats.read_bad,
-        r.cg_read_stats.read_zero, c
+        r.tc_write_stats.written,
+        r.cg_read_stats.read_ok,
+        r.cg_read_stats.read_bad,
+        r.cg_read_stats.read_zero,
+        c
     );
     if r.cg_read_stats.read_ok != 5 || r.cg_read_stats.read_bad != 0 {
         anyhow::bail!("the reader did not see all five tags");
