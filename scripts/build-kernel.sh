@@ -12,6 +12,8 @@ set -euo pipefail
 "$SKBX_TOP/scripts/setup.sh"
 "$SKBX_TOP/scripts/fetch-kernel.sh"
 FRAGMENT="${SKBX_FRAGMENT:-$SKBX_TOP/selftests/config}"
+FRAGMENTS=("$FRAGMENT")
+[ "$SKBX_PROFILE" = debug ] && FRAGMENTS+=("$SKBX_TOP/selftests/config.debug")
 
 if [ -z "${SKBX_TREE_AS_IS:-}" ]; then
 	"$SKBX_TOP/scripts/apply-series.sh"
@@ -22,13 +24,13 @@ mkdir -p "$KOUT"
 # be re-run for nothing, and a real change must rebuild what it touches.
 stamp="$KOUT/.fragment.sha256"
 # Also when the tree changes: the series adds Kconfig symbols.
-want=$( (cat "$FRAGMENT" "$SKBX_TOP/scripts/build-kernel.sh"; git -C "$KSRC" rev-parse 'HEAD^{tree}') |
+want=$( (cat "${FRAGMENTS[@]}" "$SKBX_TOP/scripts/build-kernel.sh"; git -C "$KSRC" rev-parse 'HEAD^{tree}') |
 	sha256sum | cut -d' ' -f1)
 if [ ! -f "$KOUT/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	log "configuring: tinyconfig + selftests/config"
+	log "configuring ($SKBX_PROFILE): tinyconfig + ${FRAGMENTS[*]#$SKBX_TOP/}"
 	kmake -s tinyconfig >/dev/null
 	(cd "$KSRC" && KCONFIG_CONFIG="$KOUT/.config" scripts/kconfig/merge_config.sh -m -O "$KOUT" \
-		"$KOUT/.config" "$FRAGMENT" >/dev/null)
+		"$KOUT/.config" "${FRAGMENTS[@]}" >/dev/null)
 	kmake -s olddefconfig
 	echo "$want" >"$stamp"
 fi
@@ -46,7 +48,7 @@ while IFS= read -r line; do
 		got=$(grep "^$sym=" "$KOUT/.config" || echo "$sym unset")
 		[ "$got" = "$line" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
 	fi
-done <"$FRAGMENT"
+done < <(cat "${FRAGMENTS[@]}")
 if [ "$bad" = 1 ]; then
 	rm -f "$stamp"
 	if ! grep -q '^CONFIG_RUST=y' "$KOUT/.config"; then

@@ -9,6 +9,7 @@ set -euo pipefail
 
 kdir=${SKBX_KDIR:-$KOUT}
 mo="$SKBX_CACHE/module"
+[ "$kdir" = "$KOUT" ] && [ "$SKBX_PROFILE" = debug ] || mo="$SKBX_CACHE/module-$(echo "$kdir" | sha256sum | cut -c1-8)"
 [ -f "$kdir/Module.symvers" ] || die "$kdir is not a built kernel tree (run 'make kernel')"
 grep -q '^CONFIG_RUST=y' "$kdir/.config" || die "$kdir has no Rust support (CONFIG_RUST)"
 grep -q '^CONFIG_BPF_SKB_EXT=y' "$kdir/.config" || die "$kdir lacks the series (CONFIG_BPF_SKB_EXT)"
@@ -17,3 +18,4 @@ rust_env
 PATH="/usr/lib/ccache:$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
 	CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
 log "module built: $mo/bpf_skb_meta.ko"
+echo "$mo/bpf_skb_meta.ko" >"$SKBX_CACHE/module-path.$SKBX_PROFILE"

@@ -17,7 +17,7 @@ fi
 demo="$SKBX_CACHE/target/release/demo"
 results="$SKBX_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"
-cp "$demo" "$SKBX_CACHE/module/bpf_skb_meta.ko" "$results/"	# vng hides /var/cache
+cp "$demo" "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"	# vng hides /var/cache
 SKBX_VM_TIMEOUT=300 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
 	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 120 "$results/demo"
 status=$?

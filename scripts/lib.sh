@@ -14,6 +14,10 @@ fi
 export SKBX_CACHE
 
 SKBX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# rustup's toolchain, also when the caller's PATH lacks it (CI, sudo).
+[ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export PATH
 export SKBX_TOP
 
 # The pinned base kernel: Debian's linux-source package.
@@ -23,7 +27,14 @@ BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_SERIES=7.3
 
 KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
-KOUT="$SKBX_CACHE/build"		# O= build output
+# Kernel profiles: "debug" (tests, demo: selftests/config + config.debug)
+# and "bench" (selftests/config only), each with its own build output.
+SKBX_PROFILE=${SKBX_PROFILE:-debug}
+case "$SKBX_PROFILE" in
+debug) KOUT="$SKBX_CACHE/build" ;;
+bench) KOUT="$SKBX_CACHE/build-bench" ;;
+*) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
+esac
 PKGS="$SKBX_CACHE/debs"		# every .deb we ever downloaded
 TOOLS="$SKBX_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
 export CCACHE_DIR="$SKBX_CACHE/ccache"

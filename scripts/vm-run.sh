@@ -10,7 +10,8 @@
 #
 # Environment: SKBX_KDIR (kernel build dir, default the cached dev build),
 # SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G),
-# SKBX_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark).
+# SKBX_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark),
+# SKBX_VM_APPEND (kernel command line instead of the debug profile's).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +27,7 @@ export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 # Boot parameters for the debug profile: no slab merging (so fault
 # injection hits the skb extension cache alone), full slub debugging,
 # frequent KFENCE samples, and a panic if the kernel locks up.
-append="slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1"
+append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1"}
 
 # KVM only where a short probe boot shows it works: on nested setups the
 # guest can hang at "Decompressing Linux...". The answer is cached per host
@@ -66,8 +67,9 @@ esac
 
 # Kernel splats anywhere on the console or in the guest's dmesg.
 splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
-	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|kmemleak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
-	grep -vE 'kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread' | sort -u)
+	grep -vE '^(\[ *[0-9.]+\] )?(Kernel c|C)ommand line:' |
+	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
+	sort -u)
 if [ -n "$splats" ]; then
 	warn "kernel console shows:"
 	printf '%s\n' "$splats" | head -40 >&2

@@ -28,7 +28,7 @@ rm -rf "$results"; mkdir -p "$results"
 # The guest sees the host's root, but vng hides /var/cache behind a tmpfs:
 # what it runs travels in the shared results dir.
 cp "$bin" "$results/vm-tests"
-cp "$SKBX_CACHE/module/bpf_skb_meta.ko" "$results/"
+cp "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"
 # The suite must finish in 5 minutes under TCG; the VM gets a margin for
 # boot and the kmemleak scan.
 SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-600} "$SKBX_TOP/scripts/vm-run.sh" "$results" \

@@ -18,8 +18,11 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{bail, Context, Result};
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use anyhow::{Context, Result};
+use libbpf_rs::{
+    skel::{OpenSkel, SkelBuilder},
+    MapCore,
+};
 use skb_meta_selftests::{attach_cgroup, bench_skel, module, udp_rx, Pair, ADDR_B, VETH_A, VETH_B};
 
 const PORT: u16 = 9100;
@@ -33,6 +36,8 @@ enum Variant {
     Hash = 2,
     Lru = 3,
     Meta = 4,
+    /// Hash map, cleaned up from an fentry on skb_release_head_state().
+    HashFentry = 5,
 }
 
 impl Variant {
@@ -43,6 +48,15 @@ impl Variant {
             Variant::Hash => "hash_map",
             Variant::Lru => "lru_hash_map",
             Variant::Meta => "data_meta",
+            Variant::HashFentry => "hash_map_fentry",
+        }
+    }
+
+    /// The BPF side's mode.
+    fn mode(self) -> u32 {
+        match self {
+            Variant::HashFentry => Variant::Hash as u32,
+            v => v as u32,
         }
     }
 }
@@ -77,9 +91,17 @@ fn stats(skel: &bench_skel::BenchSkel<'_>) -> bench_skel::types::bench_stats {
 }
 
 fn reset(skel: &mut bench_skel::BenchSkel<'_>, v: Variant, tag_every: u32) {
+    // Entries another variant left behind (the tracepoints miss frees) must not be read as
+    // this variant's tags.
+    for map in [&skel.maps.stash_hash, &skel.maps.stash_lru] {
+        let keys: Vec<Vec<u8>> = map.keys().collect();
+        for k in keys {
+            let _ = map.delete(&k);
+        }
+    }
     let bss = skel.maps.bss_data.as_deref_mut().expect(".bss");
     bss.st = Default::default();
-    bss.mode = v as u32;
+    bss.mode = v.mode();
     bss.tag_every = tag_every;
 }
 
@@ -120,14 +142,24 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    /// The map variants' cleanup programs.
+    fn cleanup(&mut self, v: Variant) -> Result<Vec<libbpf_rs::Link>> {
+        let mut links = Vec::new();
+        match v {
+            Variant::Hash | Variant::Lru => {
+                links.push(self.skel.progs.bench_consume.attach()?);
+                links.push(self.skel.progs.bench_kfree.attach()?);
+            }
+            Variant::HashFentry => links.push(self.skel.progs.bench_release.attach()?),
+            _ => {}
+        }
+        Ok(links)
+    }
+
     fn run(&mut self, v: Variant, tag_every: u32, n: usize) -> Result<Sample> {
         // Per-variant attachments: the tracepoints for the map variants, XDP + tc reader for
         // data_meta. Writer and cgroup reader stay attached and switch on `mode`.
-        let mut links = Vec::new();
-        if v == Variant::Hash || v == Variant::Lru {
-            links.push(self.skel.progs.bench_consume.attach()?);
-            links.push(self.skel.progs.bench_kfree.attach()?);
-        }
+        let links = self.cleanup(v)?;
         if v == Variant::Meta {
             let ifindex = self.pair.b.ifindex(VETH_B)?;
             let fd = self.skel.progs.bench_xdp_write.as_fd().as_raw_fd();
@@ -171,11 +203,7 @@ impl Bench<'_> {
     /// In-flight tagged packets outnumber the map: a plug qdisc holds `n` packets after the
     /// writer (tc egress) and before the reader, then releases them.
     fn backlog(&mut self, v: Variant, n: usize) -> Result<(Sample, u64)> {
-        let mut links = Vec::new();
-        if v == Variant::Hash || v == Variant::Lru {
-            links.push(self.skel.progs.bench_consume.attach()?);
-            links.push(self.skel.progs.bench_kfree.attach()?);
-        }
+        let links = self.cleanup(v)?;
         reset(&mut self.skel, v, 1);
         self.pair
             .a
@@ -191,6 +219,11 @@ impl Bench<'_> {
         self.pair.a.tc(&format!(
             "qdisc change dev {VETH_A} root plug release_indefinite"
         ))?;
+        // Wait until the reader saw every released packet, then drain the socket.
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while stats(&self.skel).seen_r < n as u64 && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let mut buf = [0u8; 2048];
         let mut received = 0;
         while received < n as u64 && self.rx.recv(&mut buf).is_ok() {
@@ -217,16 +250,15 @@ impl Bench<'_> {
     }
 }
 
-/// Bytes of skbuff_ext_cache slabs in use.
+/// Bytes of skb extension objects held now: live buffers (module counter) times the slab
+/// size of `skbuff_ext_cache` (which may be merged with another cache, so /proc/slabinfo
+/// does not always list it).
 fn ext_slab_bytes() -> Result<u64> {
-    let text = fs::read_to_string("/proc/slabinfo")?;
-    for line in text.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.first() == Some(&"skbuff_ext_cache") {
-            return Ok(f[1].parse::<u64>()? * f[3].parse::<u64>()?);
-        }
-    }
-    bail!("no skbuff_ext_cache in /proc/slabinfo")
+    let size: u64 = fs::read_to_string("/sys/kernel/slab/skbuff_ext_cache/slab_size")
+        .context("read skbuff_ext_cache slab_size")?
+        .trim()
+        .parse()?;
+    Ok(size * module::counter("live")?)
 }
 
 fn map_memlock(map: &libbpf_rs::MapMut<'_>) -> u64 {
@@ -303,6 +335,18 @@ fn main() -> Result<()> {
         )
     };
     let tx = pair.a.run(|| Ok(UdpSocket::bind("0.0.0.0:0")?))?;
+    // The backlog scenario holds thousands of sent packets in a qdisc: they
+    // count against the sender's buffer, which must not block the sender.
+    // SAFETY: setsockopt on a valid socket with an int value.
+    unsafe {
+        libc::setsockopt(
+            tx.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            &size as *const i32 as *const libc::c_void,
+            4,
+        )
+    };
     let mut bench = Bench { skel, pair, tx, rx };
     let mut lines = Vec::new();
 
@@ -313,6 +357,7 @@ fn main() -> Result<()> {
         Variant::Ext,
         Variant::Hash,
         Variant::Lru,
+        Variant::HashFentry,
         Variant::Meta,
     ];
     for round in 0..rounds {
@@ -320,17 +365,28 @@ fn main() -> Result<()> {
             let s = bench.run(v, 1, packets)?;
             lines.push(json("all_tagged", v, round, 1, &s, ""));
         }
-        for v in [Variant::Baseline, Variant::Ext, Variant::Hash, Variant::Lru] {
+        for v in [
+            Variant::Baseline,
+            Variant::Ext,
+            Variant::Hash,
+            Variant::Lru,
+            Variant::HashFentry,
+        ] {
             let s = bench.run(v, 100, packets)?;
             lines.push(json("one_percent_tagged", v, round, 100, &s, ""));
         }
         eprintln!("round {round} done");
     }
     let backlog_n = 4 * MAP_SIZE as usize;
-    for v in [Variant::Ext, Variant::Hash, Variant::Lru] {
+    for v in [
+        Variant::Ext,
+        Variant::Hash,
+        Variant::Lru,
+        Variant::HashFentry,
+    ] {
         let (s, slab) = bench.backlog(v, backlog_n)?;
         let memlock = match v {
-            Variant::Hash => map_memlock(&bench.skel.maps.stash_hash),
+            Variant::Hash | Variant::HashFentry => map_memlock(&bench.skel.maps.stash_hash),
             Variant::Lru => map_memlock(&bench.skel.maps.stash_lru),
             _ => 0,
         };
