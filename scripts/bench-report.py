@@ -71,6 +71,7 @@ def svg(res_all, res_one, path, unit):
             y += bar + 4
         y += 10
     parts.append("</svg>")
+    parts[0] = parts[0].replace(f'height="{h}"', f'height="{y + 10}"')
     path.write_text("\n".join(parts) + "\n")
 
 
