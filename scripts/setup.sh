@@ -25,7 +25,6 @@ rustc_ver=$(rustc --version 2>/dev/null | awk '{print $2}')
 
 need_root=0
 [ ${#missing[@]} -eq 0 ] || need_root=1
-[ -d "$TOOLS/rust-src/usr/lib/rustlib/src/rust/library" ] || true
 if [ "$need_root" = 1 ] && [ "$(id -u)" != 0 ]; then
 	echo "Not root. These Debian packages are needed (bookworm; qemu-system-x86 from bookworm-backports):"
 	printf '  %s\n' "${missing[@]}"

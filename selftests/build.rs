@@ -38,6 +38,7 @@ fn main() {
         println!("cargo:rerun-if-changed={src}");
     }
     println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
+    println!("cargo:rerun-if-changed=src/bpf/tag.bpf.h");
     println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
     println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");
 }

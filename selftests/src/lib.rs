@@ -148,21 +148,6 @@ impl Netns {
         )
     }
 
-    /// As [`Netns::attach_tc`], for a read-only program handle.
-    pub fn attach_tc_prog(
-        &self,
-        dev: &str,
-        prog: &libbpf_rs::Program<'_>,
-        dir: &str,
-    ) -> Result<()> {
-        self.attach_tc_fd(
-            dev,
-            prog.as_fd().as_raw_fd(),
-            dir,
-            prog.name().to_string_lossy().as_ref(),
-        )
-    }
-
     fn attach_tc_fd(&self, dev: &str, fd: i32, dir: &str, name: &str) -> Result<()> {
         let ifindex = self.ifindex(dev)?;
         let attach = if dir == "ingress" {
@@ -456,8 +441,7 @@ pub mod module {
     }
 }
 
-/// Opens and loads the skeleton with `port` as the matched port; `setup` may change the
-/// open object (e.g. enable a program that is off by default).
+/// Opens and loads the skeleton into `$storage` with `$port` as the L4 port the programs match.
 #[macro_export]
 macro_rules! load_skel {
     ($storage:ident, $port:expr) => {{

@@ -171,6 +171,28 @@ fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
     Ok(())
 }
 
+/// A third netns `c` behind veth_c0 (in `a`) / veth_c1 (in `c`): tc_clone_write on a's egress
+/// tags, clones to veth_c0 and rewrites the original; tc_read reads originals in `b`,
+/// tc_read2 the clones in `c`.
+fn clone_setup(
+    p: &Pair,
+    skel: &mut skb_meta_selftests::skel::SkbMetaSkel<'_>,
+    tag: &str,
+) -> Result<Netns> {
+    let c = Netns::new(tag)?;
+    sh(&format!(
+        "ip link add veth_c0 netns {} type veth peer name veth_c1 netns {}",
+        p.a.name, c.name
+    ))?;
+    p.a.ip("link set veth_c0 up")?;
+    c.ip("link set veth_c1 up")?;
+    config(skel).cfg_clone_ifindex = p.a.ifindex("veth_c0")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_clone_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
+    Ok(c)
+}
+
 /// bpf_clone_redirect(): the clone sees the original's tag; a write on the original after
 /// cloning unshares the buffer (copied counter), and the clone never sees it.
 #[test]
@@ -180,17 +202,7 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     let mut obj = MaybeUninit::uninit();
     let mut skel = load_skel!(obj, 7005);
     let p = Pair::new("clone")?;
-    let c = Netns::new("clonec")?;
-    sh(&format!(
-        "ip link add veth_c0 netns {} type veth peer name veth_c1 netns {}",
-        p.a.name, c.name
-    ))?;
-    p.a.ip("link set veth_c0 up")?;
-    c.ip("link set veth_c1 up")?;
-    config(&mut skel).cfg_clone_ifindex = p.a.ifindex("veth_c0")?;
-    p.a.attach_tc(VETH_A, &skel.progs.tc_clone_write, "egress")?;
-    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
-    c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
+    let _c = clone_setup(&p, &mut skel, "clonec")?;
 
     const N: u64 = 40;
     check_eq!(
@@ -793,17 +805,7 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     let mut obj = MaybeUninit::uninit();
     let mut skel = load_skel!(obj, 7017);
     let p = Pair::new("stress")?;
-    let c = Netns::new("stressc")?;
-    sh(&format!(
-        "ip link add veth_c0 netns {} type veth peer name veth_c1 netns {}",
-        p.a.name, c.name
-    ))?;
-    p.a.ip("link set veth_c0 up")?;
-    c.ip("link set veth_c1 up")?;
-    config(&mut skel).cfg_clone_ifindex = p.a.ifindex("veth_c0")?;
-    p.a.attach_tc(VETH_A, &skel.progs.tc_clone_write, "egress")?;
-    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
-    c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
+    let _c = clone_setup(&p, &mut skel, "stressc")?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut flows = Vec::new();

@@ -84,6 +84,29 @@ struct Sample {
     tp_calls: u64,
 }
 
+impl Sample {
+    fn new(
+        n: usize,
+        received: u64,
+        cpu_ns: u64,
+        wall_ns: u64,
+        s: &bench_skel::types::bench_stats,
+    ) -> Self {
+        Sample {
+            packets: n as u64,
+            received,
+            cpu_ns,
+            wall_ns,
+            written: s.written,
+            write_fail: s.write_fail,
+            read_ok: s.read_ok,
+            read_miss: s.read_miss,
+            read_bad: s.read_bad,
+            tp_calls: s.tp_calls,
+        }
+    }
+}
+
 fn stats(skel: &bench_skel::BenchSkel<'_>) -> bench_skel::types::bench_stats {
     let bss = skel.maps.bss_data.as_deref().expect(".bss");
     // SAFETY: volatile copy of the mmapped .bss of a loaded object.
@@ -186,18 +209,7 @@ impl Bench<'_> {
                 .b
                 .tc(&format!("filter del dev {VETH_B} ingress"))?;
         }
-        Ok(Sample {
-            packets: n as u64,
-            received,
-            cpu_ns,
-            wall_ns,
-            written: s.written,
-            write_fail: s.write_fail,
-            read_ok: s.read_ok,
-            read_miss: s.read_miss,
-            read_bad: s.read_bad,
-            tp_calls: s.tp_calls,
-        })
+        Ok(Sample::new(n, received, cpu_ns, wall_ns, &s))
     }
 
     /// In-flight tagged packets outnumber the map: a plug qdisc holds `n` packets after the
@@ -232,21 +244,7 @@ impl Bench<'_> {
         self.pair.a.tc(&format!("qdisc del dev {VETH_A} root"))?;
         let s = stats(&self.skel);
         drop(links);
-        Ok((
-            Sample {
-                packets: n as u64,
-                received,
-                cpu_ns: 0,
-                wall_ns: 0,
-                written: s.written,
-                write_fail: s.write_fail,
-                read_ok: s.read_ok,
-                read_miss: s.read_miss,
-                read_bad: s.read_bad,
-                tp_calls: s.tp_calls,
-            },
-            slab,
-        ))
+        Ok((Sample::new(n, received, 0, 0, &s), slab))
     }
 }
 

@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "skb_meta.h"
+#include "tag.bpf.h"
 
 extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
 				    struct bpf_dynptr *ptr) __ksym;
@@ -46,38 +47,6 @@ struct bench_stats {
 	__u64 seen_r, read_ok, read_bad, read_miss;
 	__u64 deleted, tp_calls;
 } st;
-
-static __always_inline void make_tag(__u8 *t, __u32 seq)
-{
-	__u32 magic = TAG_MAGIC;
-	int i;
-
-	__builtin_memcpy(t, &magic, 4);
-	__builtin_memcpy(t + 4, &seq, 4);
-	for (i = 8; i < TAG_SIZE; i++)
-		t[i] = (__u8)(seq * 31 + i * 7);
-}
-
-/* 1 well-formed, 0 zeros (untagged), -1 bad */
-static __always_inline int check_tag(const __u8 *t)
-{
-	__u32 magic, seq;
-	int i, zero = 1;
-
-	for (i = 0; i < TAG_SIZE; i++)
-		if (t[i])
-			zero = 0;
-	if (zero)
-		return 0;
-	__builtin_memcpy(&magic, t, 4);
-	__builtin_memcpy(&seq, t + 4, 4);
-	if (magic != TAG_MAGIC)
-		return -1;
-	for (i = 8; i < TAG_SIZE; i++)
-		if (t[i] != (__u8)(seq * 31 + i * 7))
-			return -1;
-	return 1;
-}
 
 /* UDP to cfg_port over IPv4 (no options), IP header at @l3. */
 static __always_inline bool ours(struct __sk_buff *skb, __u32 l3)
@@ -139,7 +108,8 @@ fail:
 
 static __always_inline void count_read(const __u8 *t)
 {
-	int r = check_tag(t);
+	__u32 seq;
+	int r = check_tag(t, &seq);
 
 	if (r > 0)
 		st.read_ok++;

@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include "skb_meta.h"
+#include "tag.bpf.h"
 
 extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
 				    struct bpf_dynptr *ptr) __ksym;
@@ -54,38 +55,6 @@ static __always_inline __u32 bool_u32(bool b)
 	volatile __u8 v = b;
 
 	return v;
-}
-
-static __always_inline void make_tag(__u8 *tag, __u32 seq)
-{
-	__u32 magic = TAG_MAGIC;
-	int i;
-
-	__builtin_memcpy(tag, &magic, 4);
-	__builtin_memcpy(tag + 4, &seq, 4);
-	for (i = 8; i < TAG_SIZE; i++)
-		tag[i] = (__u8)(seq * 31 + i * 7);
-}
-
-/* 1: a well-formed tag, 0: all zeros, -1: anything else. */
-static __always_inline int check_tag(const __u8 *tag, __u32 *seq)
-{
-	__u32 magic;
-	int i, zero = 1;
-
-	for (i = 0; i < TAG_SIZE; i++)
-		if (tag[i])
-			zero = 0;
-	if (zero)
-		return 0;
-	__builtin_memcpy(&magic, tag, 4);
-	__builtin_memcpy(seq, tag + 4, 4);
-	if (magic != TAG_MAGIC)
-		return -1;
-	for (i = 8; i < TAG_SIZE; i++)
-		if (tag[i] != (__u8)(*seq * 31 + i * 7))
-			return -1;
-	return 1;
 }
 
 /* Does the packet, whose IP header starts at @l3, go to cfg_port? */
