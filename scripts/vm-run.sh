@@ -27,7 +27,7 @@ export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 # Boot parameters for the debug profile: no slab merging (so fault
 # injection hits the skb extension cache alone), full slub debugging,
 # frequent KFENCE samples, and a panic if the kernel locks up.
-append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1"}
+append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 printk.time=1"}
 
 # KVM only where a short probe boot shows it works: on nested setups the
 # guest can hang at "Decompressing Linux...". The answer is cached per host
