@@ -38,7 +38,7 @@ for clock in icount wall; do
 	# allocations, not the preallocated maps).
 	SKBX_VM_APPEND="kfence.sample_interval=0" \
 	SKBX_VM_QEMU_OPTS=$opts SKBX_NO_KVM=${opts:+1} SKBX_VM_TIMEOUT=1800 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-		"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
+		"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
 		"$results/bench" "$results/bench.jsonl" "$rounds" "$packets"
 	rc=$?
 	if [ "$rc" != 0 ] || [ "$(cat "$results/run.rc" 2>/dev/null)" != 0 ]; then

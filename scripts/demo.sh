@@ -19,7 +19,7 @@ results="$SKBX_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"
 cp "$demo" "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"	# vng hides /var/cache
 SKBX_VM_TIMEOUT=300 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 120 "$results/demo"
+	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 120 "$results/demo"
 status=$?
 cat "$results/run.log"
 [ "$(cat "$results/run.rc" 2>/dev/null)" = 0 ] || status=1

@@ -20,6 +20,11 @@ kdir=${SKBX_KDIR:-$KOUT}
 image="$kdir/arch/x86/boot/bzImage"
 [ -f "$image" ] || die "no kernel image at $image (run 'make kernel', or pass KDIR=)"
 mkdir -p "$results"
+# The guest sees the host's root, but vng puts fresh tmpfs/overlays on some
+# paths (/var/cache, /tmp): whatever the guest runs travels in the results
+# dir, which is shared read-write. The callers copy binaries there; the
+# guest script comes along here.
+cp "$SKBX_TOP/scripts/vm-guest.sh" "$results/vm-guest.sh"
 vm_timeout=${SKBX_VM_TIMEOUT:-900}
 VNG="$TOOLS/venv/bin/vng"
 export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
@@ -51,7 +56,7 @@ log "booting $(basename "$image") from $kdir under $accel (timeout ${vm_timeout}
 start=$(date +%s.%N)
 timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt --verbose \
 	--cpus "${SKBX_VM_CPUS:-2}" --memory "${SKBX_VM_MEM:-2G}" \
-	--rwdir "$results" --append "$append" ${SKBX_VM_QEMU_OPTS:+--qemu-opts "$SKBX_VM_QEMU_OPTS"} \
+	--rwdir "$results" --cwd "$results" --append "$append" ${SKBX_VM_QEMU_OPTS:+--qemu-opts "$SKBX_VM_QEMU_OPTS"} \
 	--exec "$*" </dev/null >"$results/console.log" 2>&1
 rc=$?
 end=$(date +%s.%N)

@@ -32,7 +32,7 @@ cp "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"
 # The suite must finish in 5 minutes under TCG; the VM gets a margin for
 # boot and the kmemleak scan.
 SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-600} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$SKBX_TOP/scripts/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 360 \
+	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 360 \
 	"$results/vm-tests" --include-ignored --test-threads=1 ${SKBX_TEST_FILTER:-}
 vm_status=$?
 
