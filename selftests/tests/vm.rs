@@ -369,6 +369,54 @@ fn gso_segments_keep_tag() -> Result<()> {
     Ok(())
 }
 
+/// GRO: the sender segments in software (no TSO/GSO on its veth) after tagging at tc egress,
+/// the receiver's veth merges the segments again (GRO on): the merged packets, seen at tc
+/// ingress with gso_segs > 1, keep a whole tag (the first segment's), and every buffer is freed.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn gro_merged_packet_keeps_a_tag() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7018);
+    let p = Pair::new("gro")?;
+    sh(&format!(
+        "ip netns exec {} ethtool -K {VETH_A} tso off gso off",
+        p.a.name
+    ))?;
+    sh(&format!(
+        "ip netns exec {} ethtool -K {VETH_B} gro on",
+        p.b.name
+    ))?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+
+    check_eq!(
+        tcp_flow(&p.a, &p.b, ADDR_B, 7018, 1 << 20)?,
+        1 << 20,
+        "bytes received"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    ensure!(
+        r.tc_read_stats.gso > 0,
+        "no GRO merge: {} packets read, none with gso_segs > 1",
+        r.tc_read_stats.seen
+    );
+    check_eq!(
+        r.tc_read_stats.read_ok,
+        r.tc_read_stats.seen,
+        "packets with a whole tag after GRO"
+    );
+    check_eq!(r.tc_read_stats.read_bad, 0, "bad tags after GRO");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    check_eq!(
+        module::counter("freed")?,
+        r.tc_write_stats.written,
+        "buffers freed, merged-away ones included"
+    );
+    Ok(())
+}
+
 /// Bad input at runtime: unknown flags, offsets and lengths past the buffer.
 #[test]
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
