@@ -428,16 +428,47 @@ pub mod module {
             .with_context(|| format!("bad policy {s:?}"))
     }
 
-    /// Waits until `live` reaches `want` (freeing is asynchronous: RCU, softirqs).
+    /// Waits until `live` reaches `want`. Frees can be late: an skb consumed on another CPU
+    /// than the one that allocated it goes on that CPU's defer list
+    /// (skb_attempt_defer_free()), flushed only when that CPU next runs the network softirq;
+    /// so after a while each CPU gets a packet to process.
     pub fn wait_live(want: u64) -> Result<u64> {
         let deadline = Instant::now() + Duration::from_secs(10);
+        let mut poked = false;
         loop {
             let live = counter("live")?;
             if live == want || Instant::now() > deadline {
                 return Ok(live);
             }
+            if !poked && Instant::now() + Duration::from_secs(9) > deadline {
+                poke_every_cpu()?;
+                poked = true;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Runs the network receive softirq on every CPU: a loopback datagram sent from a thread
+    /// pinned to each CPU, in a scratch netns.
+    fn poke_every_cpu() -> Result<()> {
+        let ns = Netns::new("poke")?;
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+        for cpu in 0..cpus {
+            ns.run(move || {
+                // SAFETY: a zeroed cpu_set_t with one bit set, for the calling thread (0).
+                unsafe {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(cpu, &mut set);
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+                }
+                let rx = UdpSocket::bind("127.0.0.1:0")?;
+                let tx = UdpSocket::bind("127.0.0.1:0")?;
+                tx.send_to(b"poke", rx.local_addr()?)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 }
 
