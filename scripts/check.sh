@@ -10,11 +10,7 @@ set -uo pipefail
 status=0
 
 log "checkpatch --strict on patches/"
-for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
-	case "$p" in */0000-*) continue ;; esac
-	out=$(perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree -q "$p" 2>&1)
-	[ -z "$out" ] || { echo "== $(basename "$p")"; echo "$out"; status=1; }
-done
+checkpatch_series || status=1
 
 log "rustfmt on rust/ (kernel rustfmt settings)"
 rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" "$SKBX_TOP"/rust/*.rs || status=1

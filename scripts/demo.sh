@@ -6,14 +6,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${KDIR:-}" ]; then
-	export SKBX_KDIR=$KDIR
-	"$SKBX_TOP/scripts/setup.sh" || exit 1
-else
-	"$SKBX_TOP/scripts/build-kernel.sh" || exit 1
-fi
-"$SKBX_TOP/scripts/build-module.sh" || exit 1
-"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || exit 1
+build_for_vm >/dev/null || exit 1
 demo="$SKBX_CACHE/target/release/demo"
 results="$SKBX_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"

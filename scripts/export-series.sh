@@ -21,12 +21,8 @@ git format-patch -q --cover-letter --cover-from-description=subject --base=base 
 	--subject-prefix="PATCH bpf-next" -o "$SKBX_TOP/patches" base..HEAD
 log "exported $n patches from $branch to patches/"
 
-bad=0
-for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
-	case "$p" in */0000-*) continue ;; esac
-	out=$(perl scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1 || true)
-	if [ -n "$out" ]; then
-		echo "== $(basename "$p")"; echo "$out"; bad=1
-	fi
-done
-[ "$bad" = 0 ] && log "checkpatch --strict: clean" || warn "checkpatch --strict has findings (above)"
+if checkpatch_series; then
+	log "checkpatch --strict: clean"
+else
+	warn "checkpatch --strict has findings (above)"
+fi

@@ -35,6 +35,11 @@ debug) KOUT="$SKBX_CACHE/build" ;;
 bench) KOUT="$SKBX_CACHE/build-bench" ;;
 *) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
 esac
+# KDIR= names a user's kernel build for the VM targets (for `make apply`, a
+# source tree, where SKBX_KDIR is not used).
+if [ -n "${KDIR:-}" ] && [ -z "${SKBX_KDIR:-}" ]; then
+	export SKBX_KDIR=$KDIR
+fi
 PKGS="$SKBX_CACHE/debs"		# every .deb we ever downloaded
 TOOLS="$SKBX_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
 export CCACHE_DIR="$SKBX_CACHE/ccache"
@@ -88,4 +93,31 @@ kmake() {
 	# ccache through its masquerade dir: CC="ccache gcc" would leak into
 	# rustc's -Clinker for host programs and break the Rust build.
 	PATH="/usr/lib/ccache:$PATH" make -C "$KSRC" O="$KOUT" -j"$(nproc)" "$@"
+}
+
+# checkpatch --strict on every patch of patches/ (not the cover letter).
+# Prints the findings; returns non-zero if there are any.
+checkpatch_series() {
+	local p out bad=0
+	for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
+		case "$p" in */0000-*) continue ;; esac
+		out=$(perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree -q "$p" 2>&1 || true)
+		[ -z "$out" ] || { echo "== $(basename "$p")"; echo "$out"; bad=1; }
+	done
+	return $bad
+}
+
+# What a VM run needs: the kernel (the dev build, or KDIR= a user's build
+# with the series), the module and the suite. Prints the test binary path.
+# (Runs in $(...) subshells: SKBX_KDIR is set above, at source time.)
+build_for_vm() {
+	if [ -n "${KDIR:-}" ]; then
+		"$SKBX_TOP/scripts/setup.sh" >&2 || return 1
+		grep -q '^CONFIG_BPF_SKB_EXT=y' "$KDIR/.config" 2>/dev/null || {
+			warn "$KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"; return 1; }
+	else
+		"$SKBX_TOP/scripts/build-kernel.sh" >&2 || return 1
+	fi
+	"$SKBX_TOP/scripts/build-module.sh" >&2 || return 1
+	"$SKBX_TOP/scripts/build-selftests.sh"
 }

@@ -11,16 +11,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
-if [ -n "${KDIR:-}" ]; then
-	export SKBX_KDIR=$KDIR
-	"$SKBX_TOP/scripts/setup.sh" || exit 1
-	grep -q '^CONFIG_BPF_SKB_EXT=y' "$KDIR/.config" 2>/dev/null ||
-		die "$KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"
-else
-	"$SKBX_TOP/scripts/build-kernel.sh" || exit 1
-fi
-"$SKBX_TOP/scripts/build-module.sh" || exit 1
-bin=$("$SKBX_TOP/scripts/build-selftests.sh") || exit 1
+bin=$(build_for_vm) || exit 1
 built=$(date +%s)
 
 results="$SKBX_CACHE/results/vm-test"
