@@ -29,7 +29,6 @@ def per_packet(rows, scenario):
         tp = sum(r["tp_calls"] for r in rs)
         res[v] = dict(med=statistics.median(ns), lo=min(ns), hi=max(ns),
                       pps=statistics.median(pps), ok=ok, tagged=tagged,
-                      n=len(rs), lost=sum(r["packets"] - r["received"] for r in rs),
                       stale=stale, tp=tp, packets=sum(r["packets"] for r in rs))
     return res
 
@@ -52,14 +51,13 @@ def table(res, unit):
 
 
 def svg(res_all, res_one, path, unit):
-    w, h, left, top, bar = 760, 360, 150, 40, 22
+    w, left, top, bar = 760, 150, 40, 22
     vals = [r["med"] for r in list(res_all.values()) + list(res_one.values())]
     if not vals:
         return
     scale = (w - left - 40) / max(vals)
     y = top
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-             f'<text x="{left}" y="20" font-size="14">CPU cost per packet ({unit}, median), UDP over veth</text>']
+    parts = [f'<text x="{left}" y="20" font-size="14">CPU cost per packet ({unit}, median), UDP over veth</text>']
     for title, res, color in (("all packets tagged", res_all, "#4a7ebb"), ("1% tagged", res_one, "#e0883a")):
         parts.append(f'<text x="10" y="{y + 14}" font-weight="bold">{title}</text>')
         y += 20
@@ -70,8 +68,8 @@ def svg(res_all, res_one, path, unit):
             parts.append(f'<text x="{left + bw + 4:.1f}" y="{y + 15}">{r["med"]:.0f}</text>')
             y += bar + 4
         y += 10
-    parts.append("</svg>")
-    parts[0] = parts[0].replace(f'height="{h}"', f'height="{y + 10}"')
+    head = f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{y + 10}" font-family="sans-serif" font-size="12">'
+    parts = [head] + parts + ["</svg>"]
     path.write_text("\n".join(parts) + "\n")
 
 

@@ -156,7 +156,7 @@ impl Netns {
             libbpf_rs::TC_EGRESS
         };
         // The fd stays valid: the skeleton outlives the attachment.
-        let dup = nix_dup(fd)?;
+        let dup = dup_fd(fd)?;
         let name = name.to_string();
         let dev = dev.to_string();
         let dir = dir.to_string();
@@ -178,7 +178,7 @@ impl Netns {
     }
 }
 
-fn nix_dup(fd: i32) -> Result<i32> {
+fn dup_fd(fd: i32) -> Result<i32> {
     // SAFETY: dup() of a valid fd.
     let new = unsafe { libc::dup(fd) };
     if new < 0 {
