@@ -907,10 +907,19 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     Ok(())
 }
 
-/// Sanity of the tag layout shared with the BPF side.
+/// The Rust constants agree with the header the BPF programs are built from (runs on the host
+/// too): the skeleton's struct sizes the tag from it, and the defines must match.
 #[test]
 fn tag_layout_matches_bpf_header() {
     let r: skb_meta_selftests::hook_stats = Default::default();
     assert_eq!(r.last_tag.len(), TAG_SIZE);
-    assert_eq!(TAG_MAGIC, 0x5eb7_a9c1);
+    let header = include_str!("../src/bpf/skb_meta.h");
+    assert!(
+        header.contains(&format!("#define TAG_SIZE {TAG_SIZE}\n")),
+        "TAG_SIZE differs from src/bpf/skb_meta.h"
+    );
+    assert!(
+        header.contains(&format!("#define TAG_MAGIC {TAG_MAGIC:#x}u\n")),
+        "TAG_MAGIC differs from src/bpf/skb_meta.h"
+    );
 }
