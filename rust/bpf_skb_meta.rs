@@ -4,13 +4,14 @@
 //!
 //! Serves the buffers behind `bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &ptr)`:
 //! zeroes new ones, copies shared ones before they are written, wipes released ones, and counts
-//! all of it per CPU. The counters and the netns policy live in debugfs:
+//! all of it per CPU.
 //!
 //! - `/sys/kernel/debug/bpf_skb_meta/counters` (read-only): one `name value` pair per line:
 //!   `live`, `peak`, `allocated`, `copied`, `freed`, `alloc_failed`.
-//! - `/sys/kernel/debug/bpf_skb_meta/drop_across_netns` (read-write): `false` (the default)
-//!   keeps a packet's buffer when it crosses network namespaces, `true` drops it. Its initial
-//!   value is the module parameter of the same name.
+//! - `/sys/module/bpf_skb_meta/parameters/drop_across_netns` (read-write, root): `N` (the
+//!   default) keeps a packet's buffer when it crosses network namespaces, `Y` drops it. Set it
+//!   at load time (`drop_across_netns=1`) or write it at any time; packets crossing after the
+//!   write follow the new value.
 
 use kernel::{
     debugfs::{Dir, File},
@@ -20,7 +21,6 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc,
     },
-    uaccess::UserSliceReader,
 };
 
 module! {
@@ -32,8 +32,8 @@ module! {
     params: {
         drop_across_netns: bool {
             default: false,
-            description: "Drop the BPF metadata of packets that cross network namespaces \
-                          (initial value; change it at runtime in debugfs)",
+            description: "Drop the BPF metadata of packets that cross network namespaces",
+            perm: 0o644,
         },
     },
 }
@@ -50,8 +50,6 @@ struct State {
     events: PerCpuCounters<NR_COUNTERS>,
     /// Highest `live` seen when a buffer was set up.
     peak: Atomic<u64>,
-    /// The netns policy, settable through debugfs.
-    drop_across_netns: Atomic<bool>,
 }
 
 impl State {
@@ -84,26 +82,6 @@ impl State {
         writeln!(f, "freed {}", self.events.sum(FREED))?;
         writeln!(f, "alloc_failed {}", self.events.sum(ALLOC_FAILED))
     }
-
-    fn show_policy(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        writeln!(f, "{}", self.drop_across_netns.load(Relaxed))
-    }
-
-    fn set_policy(&self, reader: &mut UserSliceReader) -> Result {
-        let mut buf = [0u8; 8];
-        let len = reader.len();
-        if len == 0 || len > buf.len() {
-            return Err(EINVAL);
-        }
-        reader.read_slice(&mut buf[..len])?;
-        let drop = match buf[..len].trim_ascii() {
-            b"1" | b"y" | b"Y" | b"true" => true,
-            b"0" | b"n" | b"N" | b"false" => false,
-            _ => return Err(EINVAL),
-        };
-        self.drop_across_netns.store(drop, Relaxed);
-        Ok(())
-    }
 }
 
 /// The hooks.
@@ -134,7 +112,7 @@ impl Provider for Hooks {
     }
 
     fn keep_across_netns(&self) -> bool {
-        !self.state.drop_across_netns.load(Relaxed)
+        !module_parameters::drop_across_netns.value()
     }
 }
 
@@ -142,18 +120,15 @@ struct BpfSkbMeta {
     // Dropped in declaration order: unregister the hooks before debugfs and the state go.
     _registration: Registration<Hooks>,
     _counters: Pin<KBox<File<Arc<State>>>>,
-    _policy: Pin<KBox<File<Arc<State>>>>,
     _dir: Dir,
 }
 
 impl kernel::Module for BpfSkbMeta {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let drop_across_netns = module_parameters::drop_across_netns.value();
         let state = Arc::new(
             State {
                 events: PerCpuCounters::new()?,
                 peak: Atomic::new(0),
-                drop_across_netns: Atomic::new(drop_across_netns),
             },
             GFP_KERNEL,
         )?;
@@ -162,25 +137,15 @@ impl kernel::Module for BpfSkbMeta {
             dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
             GFP_KERNEL,
         )?;
-        let policy = KBox::pin_init(
-            dir.read_write_callback_file(
-                c"drop_across_netns",
-                state.clone(),
-                &|s: &Arc<State>, f| s.show_policy(f),
-                &|s: &Arc<State>, r| s.set_policy(r),
-            ),
-            GFP_KERNEL,
-        )?;
         let registration = Registration::register(Hooks { state })?;
         pr_info!(
             "serving {} byte buffers, drop_across_netns={}\n",
             bpf_skb_ext::DATA_SIZE,
-            drop_across_netns
+            module_parameters::drop_across_netns.value()
         );
         Ok(BpfSkbMeta {
             _registration: registration,
             _counters: counters,
-            _policy: policy,
             _dir: dir,
         })
     }

@@ -411,21 +411,22 @@ pub mod module {
             .ok_or_else(|| anyhow!("no counter {name}"))
     }
 
-    /// Sets the netns policy through debugfs.
+    /// The netns policy: a module parameter that shows in sysfs.
+    pub const POLICY: &str = "/sys/module/bpf_skb_meta/parameters/drop_across_netns";
+
+    /// Sets the netns policy through sysfs.
     pub fn set_drop_across_netns(drop: bool) -> Result<()> {
-        fs::write(
-            format!("{DEBUGFS}/drop_across_netns"),
-            if drop { "1" } else { "0" },
-        )
-        .context("write drop_across_netns")
+        fs::write(POLICY, if drop { "1" } else { "0" }).context("write drop_across_netns")
     }
 
-    /// Reads the netns policy.
+    /// Reads the netns policy (`Y` or `N`, as for any bool module parameter).
     pub fn drop_across_netns() -> Result<bool> {
-        let s = fs::read_to_string(format!("{DEBUGFS}/drop_across_netns"))?;
-        s.trim()
-            .parse()
-            .with_context(|| format!("bad policy {s:?}"))
+        let s = fs::read_to_string(POLICY).context("read drop_across_netns")?;
+        match s.as_str() {
+            "Y\n" => Ok(true),
+            "N\n" => Ok(false),
+            _ => bail!("bad policy {s:?}"),
+        }
     }
 
     /// Waits until `live` reaches `want`. Frees can be late: an skb consumed on another CPU

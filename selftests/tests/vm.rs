@@ -9,7 +9,10 @@
 use std::{
     fs,
     mem::MaybeUninit,
-    os::fd::{AsFd, AsRawFd},
+    os::{
+        fd::{AsFd, AsRawFd},
+        unix::fs::PermissionsExt,
+    },
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -238,7 +241,7 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
 fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     fresh_module()?;
-    check_eq!(module::drop_across_netns()?, false, "default policy (drop)");
+    check_eq!(module::drop_across_netns()?, false, "default policy (keep)");
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(obj, 7006);
     let p = Pair::new("netns")?;
@@ -252,6 +255,17 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     );
     let r = results(&skel);
     check_eq!(r.tc_read_stats.read_ok, 30, "tags kept across the netns");
+
+    // Root may write the parameter, nobody else; a bad value changes nothing.
+    let mode = fs::metadata(module::POLICY)?.permissions().mode() & 0o777;
+    check_eq!(mode, 0o644, "sysfs permissions of the parameter");
+    let bad = fs::write(module::POLICY, "maybe");
+    check_eq!(
+        bad.map_err(|e| e.raw_os_error()),
+        Err(Some(libc::EINVAL)),
+        "writing a bad value"
+    );
+    check_eq!(module::drop_across_netns()?, false, "policy after a bad write");
 
     module::set_drop_across_netns(true)?;
     check_eq!(
