@@ -492,6 +492,37 @@ macro_rules! load_skel {
     }};
 }
 
+/// A bpffs for programs that iproute2 loads by path. `ip -n` remounts /sys in its own mount
+/// namespace, which hides /sys/fs/bpf, so this one lives under /run.
+pub fn bpffs() -> Result<&'static str> {
+    const DIR: &str = "/run/skbx-bpffs";
+    let mounts = fs::read_to_string("/proc/self/mounts")?;
+    if !mounts.lines().any(|l| l.split(' ').nth(1) == Some(DIR)) {
+        fs::create_dir_all(DIR)?;
+        sh(&format!("mount -t bpf bpf {DIR}"))?;
+    }
+    Ok(DIR)
+}
+
+/// A pinned BPF object, unpinned on drop.
+pub struct Pinned(pub String);
+
+impl Pinned {
+    /// Pins `prog` as `name` in [`bpffs()`].
+    pub fn prog(prog: &mut libbpf_rs::ProgramMut<'_>, name: &str) -> Result<Self> {
+        let path = format!("{}/{name}-{}", bpffs()?, std::process::id());
+        let _ = fs::remove_file(&path);
+        prog.pin(&path).with_context(|| format!("pin {path}"))?;
+        Ok(Pinned(path))
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 /// The path of the root cgroup (cgroup2).
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 

@@ -24,7 +24,7 @@ use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 use skb_meta_selftests::{
     check_eq, config, errno::*, load_skel, module, results, sh, tcp_flow, udp_flow, udp_recv,
-    udp_rx, udp_send, Netns, Pair, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
+    udp_rx, udp_send, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
 };
 
 const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
@@ -301,6 +301,42 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
         "policy from the module parameter"
     );
     module::reload("")?;
+    Ok(())
+}
+
+/// Lightweight tunnel programs: a route's `encap bpf out` program tags locally sent
+/// packets, its `xmit` program reads the tag on the same packet, and tc at the peer sees it.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, 7019);
+    let p = Pair::new("lwt")?;
+    let out = Pinned::prog(&mut skel.progs.lwt_write, "lwt_write")?;
+    let xmit = Pinned::prog(&mut skel.progs.lwt_read, "lwt_read")?;
+    // More specific than the connected /24: only traffic to B takes it.
+    p.a.ip(&format!(
+        "route add {ADDR_B}/32 dev {VETH_A} encap bpf out pinned {} xmit pinned {}",
+        out.0, xmit.0
+    ))?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7019, 20, 200)?,
+        20,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_eq!(r.lwt_write_stats.seen, 20, "packets at lwt out");
+    check_eq!(r.lwt_write_stats.written, 20, "tags written at lwt out");
+    check_eq!(r.lwt_write_stats.dynptr_err, 0, "dynptr errors at lwt out");
+    check_eq!(r.lwt_read_stats.read_ok, 20, "tags read at lwt xmit");
+    check_eq!(r.tc_read_stats.read_ok, 20, "tags read at the peer's tc ingress");
+    check_eq!(r.tc_read_stats.last_seq, r.lwt_read_stats.last_seq, "same last tag");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    check_eq!(module::counter("allocated")?, 20, "buffers allocated");
+    check_eq!(module::counter("freed")?, 20, "buffers freed");
     Ok(())
 }
 

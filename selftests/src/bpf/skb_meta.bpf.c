@@ -38,6 +38,7 @@ __u32 cfg_write_only_first = 0;	/* tc_write: tag only the first N (0: all) */
 /* Results (.bss). */
 struct hook_stats tc_write_stats, tc_read_stats, cg_read_stats, cg_write_stats;
 struct hook_stats sock_stats, clone_stats, meta_stats, tc_read2_stats, fresh_stats;
+struct hook_stats lwt_write_stats, lwt_read_stats;
 struct bad_input bad;
 __u32 seq_next;
 __s32 sock_write_ret;
@@ -262,6 +263,26 @@ int cg_write(struct __sk_buff *skb)
 	if (match_port(skb, 0))
 		do_write(skb, &cg_write_stats);
 	return 1;
+}
+
+/* Lightweight tunnels: a route's "encap bpf out" program tags the packet
+ * on output and its "xmit" program reads it before the neighbour layer.
+ * LWT programs see the packet from the network header on.
+ */
+SEC("lwt_out")
+int lwt_write(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_write(skb, &lwt_write_stats);
+	return 0; /* BPF_OK */
+}
+
+SEC("lwt_xmit")
+int lwt_read(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_read(skb, &lwt_read_stats);
+	return 0; /* BPF_OK */
 }
 
 /* flags == 0 outside tc: the XDP metadata area is not offered. */
