@@ -30,9 +30,15 @@ VNG="$TOOLS/venv/bin/vng"
 export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 
 # Boot parameters for the debug profile: no slab merging (so fault
-# injection hits the skb extension cache alone), full slub debugging,
-# frequent KFENCE samples, and a panic if the kernel locks up.
-append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 printk.time=1"}
+# injection hits the skb extension cache alone), full slub debugging
+# (red zones, poisoning, user tracking) of the cache that holds the
+# buffers, frequent KFENCE samples everywhere, and a panic if the kernel
+# locks up. slub_debug on every cache doubles the boot time under TCG.
+append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU,skbuff_ext_cache kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 printk.time=1"}
+# KUnit suites wait for the test suite to run them (debugfs), and only the
+# tests of this feature are kept: the C suite and the Rust provider
+# abstraction's tests, all named *bpf_skb*.
+append="$append kunit.autorun=0 kunit.filter_glob=*.*bpf_skb*"
 
 # KVM only where a short probe boot shows it works: on nested setups the
 # guest can hang at "Decompressing Linux...". The answer is cached per host

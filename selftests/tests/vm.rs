@@ -23,8 +23,9 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 use skb_meta_selftests::{
-    check_eq, config, errno::*, load_skel, module, results, sh, tcp_flow, udp_flow, udp_recv,
-    udp_rx, udp_send, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
+    check_eq, config, errno::*, kunit, load_skel, module, results, sh, tcp_flow, udp_flow,
+    udp_recv, udp_rx, udp_send, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A,
+    VETH_B,
 };
 
 const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
@@ -265,7 +266,11 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
         Err(Some(libc::EINVAL)),
         "writing a bad value"
     );
-    check_eq!(module::drop_across_netns()?, false, "policy after a bad write");
+    check_eq!(
+        module::drop_across_netns()?,
+        false,
+        "policy after a bad write"
+    );
 
     module::set_drop_across_netns(true)?;
     check_eq!(
@@ -332,11 +337,62 @@ fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
     check_eq!(r.lwt_write_stats.written, 20, "tags written at lwt out");
     check_eq!(r.lwt_write_stats.dynptr_err, 0, "dynptr errors at lwt out");
     check_eq!(r.lwt_read_stats.read_ok, 20, "tags read at lwt xmit");
-    check_eq!(r.tc_read_stats.read_ok, 20, "tags read at the peer's tc ingress");
-    check_eq!(r.tc_read_stats.last_seq, r.lwt_read_stats.last_seq, "same last tag");
+    check_eq!(
+        r.tc_read_stats.read_ok,
+        20,
+        "tags read at the peer's tc ingress"
+    );
+    check_eq!(
+        r.tc_read_stats.last_seq,
+        r.lwt_read_stats.last_seq,
+        "same last tag"
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     check_eq!(module::counter("allocated")?, 20, "buffers allocated");
     check_eq!(module::counter("freed")?, 20, "buffers freed");
+    Ok(())
+}
+
+/// The lifetime rows no BPF program reaches on demand, in the kernel's KUnit suite
+/// (clone, pskb_copy, skb_copy share the buffer until a write; another extension added to or
+/// removed from a shared container; scrub with and without xnet; a buffer that outlives its
+/// provider), and the KUnit tests of the Rust provider abstraction. Both register a provider
+/// of their own, so the module is unloaded meanwhile.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
+    module::unload()?;
+    let c = kunit::run("bpf_skb_ext");
+    let rust = kunit::run("rust_kernel_bpf_skb_ext");
+    module::load("")?;
+
+    let c = c?;
+    for case in [
+        "bpf_skb_ext_untagged_reads_zeros",
+        "bpf_skb_ext_first_write_attaches_zeroed",
+        "bpf_skb_ext_clone_shares",
+        "bpf_skb_ext_pskb_copy_shares",
+        "bpf_skb_ext_skb_copy_shares",
+        "bpf_skb_ext_other_extensions",
+        "bpf_skb_ext_scrub",
+        "bpf_skb_ext_outlives_provider",
+    ] {
+        ensure!(
+            c.iter().any(|n| n == case),
+            "KUnit case {case} did not pass: {c:?}"
+        );
+    }
+    let rust = rust?;
+    for case in [
+        "bpf_skb_ext_one_provider_at_a_time",
+        "bpf_skb_ext_counters_sum_over_cpus",
+        "bpf_skb_ext_wipe_zeroes",
+    ] {
+        ensure!(
+            rust.iter().any(|n| n == case),
+            "Rust KUnit case {case} did not pass: {rust:?}"
+        );
+    }
     Ok(())
 }
 
