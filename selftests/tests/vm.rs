@@ -309,6 +309,51 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     Ok(())
 }
 
+/// tc actions (SCHED_ACT: act_bpf behind a matchall filter) write the tag at A's egress and
+/// read it at B's ingress, as classifiers do.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_actions_write_and_read() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, 7020);
+    let p = Pair::new("act")?;
+    let writer = Pinned::prog(&mut skel.progs.act_write, "act_write")?;
+    let reader = Pinned::prog(&mut skel.progs.act_read, "act_read")?;
+    for (ns, dev, dir, prog) in [
+        (&p.a, VETH_A, "egress", &writer),
+        (&p.b, VETH_B, "ingress", &reader),
+    ] {
+        ns.tc(&format!("qdisc add dev {dev} clsact"))?;
+        ns.tc(&format!(
+            "filter add dev {dev} {dir} matchall action bpf object-pinned {}",
+            prog.0
+        ))?;
+    }
+
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7020, 20, 200)?,
+        20,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_eq!(
+        r.act_write_stats.written,
+        20,
+        "tags written by the egress action"
+    );
+    check_eq!(
+        r.act_read_stats.read_ok,
+        20,
+        "tags read by the ingress action"
+    );
+    check_eq!(r.act_read_stats.read_bad, 0, "malformed tags");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    check_eq!(module::counter("allocated")?, 20, "buffers allocated");
+    check_eq!(module::counter("freed")?, 20, "buffers freed");
+    Ok(())
+}
+
 /// Lightweight tunnel programs: a route's `encap bpf out` program tags locally sent
 /// packets, its `xmit` program reads the tag on the same packet, and tc at the peer sees it.
 #[test]

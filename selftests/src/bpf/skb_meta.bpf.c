@@ -38,7 +38,7 @@ __u32 cfg_write_only_first = 0;	/* tc_write: tag only the first N (0: all) */
 /* Results (.bss). */
 struct hook_stats tc_write_stats, tc_read_stats, cg_read_stats, cg_write_stats;
 struct hook_stats sock_stats, clone_stats, meta_stats, tc_read2_stats, fresh_stats;
-struct hook_stats lwt_write_stats, lwt_read_stats;
+struct hook_stats lwt_write_stats, lwt_read_stats, act_write_stats, act_read_stats;
 struct bad_input bad;
 __u32 seq_next;
 __s32 sock_write_ret;
@@ -263,6 +263,23 @@ int cg_write(struct __sk_buff *skb)
 	if (match_port(skb, 0))
 		do_write(skb, &cg_write_stats);
 	return 1;
+}
+
+/* tc actions (act_bpf, BPF_PROG_TYPE_SCHED_ACT) behind a matchall filter. */
+SEC("action")
+int act_write(struct __sk_buff *skb)
+{
+	if (match_port(skb, ETH_HLEN))
+		do_write(skb, &act_write_stats);
+	return 0; /* TC_ACT_OK */
+}
+
+SEC("action")
+int act_read(struct __sk_buff *skb)
+{
+	if (match_port(skb, ETH_HLEN))
+		do_read(skb, &act_read_stats);
+	return 0;
 }
 
 /* Lightweight tunnels: a route's "encap bpf out" program tags the packet
