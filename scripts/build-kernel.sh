@@ -13,7 +13,10 @@ set -euo pipefail
 "$SKBX_TOP/scripts/fetch-kernel.sh"
 FRAGMENT="${SKBX_FRAGMENT:-$SKBX_TOP/selftests/config}"
 FRAGMENTS=("$FRAGMENT")
-[ "$SKBX_PROFILE" = debug ] && FRAGMENTS+=("$SKBX_TOP/selftests/config.debug")
+case "$SKBX_PROFILE" in
+debug) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug") ;;
+bench) FRAGMENTS+=("$SKBX_TOP/selftests/config.bench") ;;
+esac
 
 if [ -z "${SKBX_TREE_AS_IS:-}" ]; then
 	"$SKBX_TOP/scripts/apply-series.sh"

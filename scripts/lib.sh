@@ -28,7 +28,8 @@ BASE_SERIES=7.3
 
 KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
 # Kernel profiles: "debug" (tests, demo: selftests/config + config.debug)
-# and "bench" (selftests/config only), each with its own build output.
+# and "bench" (selftests/config + config.bench: tracing for the map-based
+# variants, no debug options), each with its own build output.
 SKBX_PROFILE=${SKBX_PROFILE:-debug}
 case "$SKBX_PROFILE" in
 debug) KOUT="$SKBX_CACHE/build" ;;
