@@ -429,6 +429,15 @@ pub mod module {
         }
     }
 
+    /// After traffic that tagged `n` packets and cloned none: every buffer went, and there
+    /// were exactly `n`.
+    pub fn check_all_freed(n: u64) -> Result<()> {
+        crate::check_eq!(wait_live(0)?, 0, "live buffers");
+        crate::check_eq!(counter("allocated")?, n, "buffers allocated");
+        crate::check_eq!(counter("freed")?, n, "buffers freed");
+        Ok(())
+    }
+
     /// Waits until `live` reaches `want`. Frees can be late: an skb consumed on another CPU
     /// than the one that allocated it goes on that CPU's defer list
     /// (skb_attempt_defer_free()), flushed only when that CPU next runs the network softirq;

@@ -348,10 +348,7 @@ fn tc_actions_write_and_read() -> Result<()> {
         "tags read by the ingress action"
     );
     check_eq!(r.act_read_stats.read_bad, 0, "malformed tags");
-    check_eq!(module::wait_live(0)?, 0, "live buffers");
-    check_eq!(module::counter("allocated")?, 20, "buffers allocated");
-    check_eq!(module::counter("freed")?, 20, "buffers freed");
-    Ok(())
+    module::check_all_freed(20)
 }
 
 /// Lightweight tunnel programs: a route's `encap bpf out` program tags locally sent
@@ -392,10 +389,7 @@ fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
         r.lwt_read_stats.last_seq,
         "same last tag"
     );
-    check_eq!(module::wait_live(0)?, 0, "live buffers");
-    check_eq!(module::counter("allocated")?, 20, "buffers allocated");
-    check_eq!(module::counter("freed")?, 20, "buffers freed");
-    Ok(())
+    module::check_all_freed(20)
 }
 
 /// The lifetime rows no BPF program reaches on demand, in the kernel's KUnit suite
