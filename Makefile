@@ -5,7 +5,8 @@
 # (/var/cache/skb-bpf-ext for root), outside the work tree.
 
 S := scripts
-.PHONY: all setup kernel module selftests vm-test demo bench series apply check prefix-builds clean
+.PHONY: all setup kernel module selftests vm-test demo bench series apply check prefix-builds \
+	check-compiled-out clean
 
 all: vm-test
 
@@ -52,6 +53,10 @@ check:
 # Build each prefix of the series (every patch must build on its own).
 prefix-builds:
 	@$(S)/prefix-builds.sh
+
+# The series with CONFIG_BPF_SKB_EXT=n: builds, and its BTF lacks the flag enum.
+check-compiled-out:
+	@$(S)/check-compiled-out.sh
 
 clean:
 	rm -rf $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/results $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/module

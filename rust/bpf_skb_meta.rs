@@ -2,9 +2,13 @@
 
 //! Rust hook provider for the BPF metadata skb extension.
 //!
-//! Serves the buffers behind `bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &ptr)`:
-//! zeroes new ones, copies shared ones before they are written, wipes released ones, and counts
-//! all of it per CPU.
+//! Serves the buffers behind `bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &ptr)`: the
+//! kernel zeroes new ones and copies shared ones before they are written; this module accounts
+//! for every buffer set up, copied and released, and wipes released ones.
+//!
+//! Every hook costs O(1) on any number of CPUs: one per-CPU add for the event counters and one
+//! atomic add on the shared `live` count, which makes `live` and `peak` exact (the price is one
+//! cache line that CPUs tagging at the same moment share).
 //!
 //! - `/sys/kernel/debug/bpf_skb_meta/counters` (read-only): one `name value` pair per line:
 //!   `live`, `peak`, `allocated`, `copied`, `freed`, `alloc_failed`.
@@ -15,7 +19,7 @@
 
 use kernel::{
     debugfs::{Dir, File},
-    net::bpf_skb_ext::{self, PerCpuCounters, Provider, Registration},
+    net::bpf_skb_ext::{self, PerCpuCounters, Provider, Registration, DATA_SIZE},
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
@@ -48,23 +52,16 @@ const NR_COUNTERS: usize = 4;
 /// What the hooks and debugfs share.
 struct State {
     events: PerCpuCounters<NR_COUNTERS>,
-    /// Highest `live` seen when a buffer was set up.
-    peak: Atomic<u64>,
+    /// Buffers set up and not yet released: exact, O(1) per event.
+    live: Atomic<i64>,
+    /// Highest `live` reached.
+    peak: Atomic<i64>,
 }
 
 impl State {
-    /// Buffers set up and not yet released.
-    fn live(&self) -> u64 {
-        // Sum the frees first: a buffer released while we sum can then only make `live` too
-        // high by one, never wrap below zero.
-        let freed = self.events.sum(FREED);
-        let set_up = self.events.sum(ALLOCATED) + self.events.sum(COPIED);
-        set_up.saturating_sub(freed)
-    }
-
     fn set_up(&self, event: usize) {
         self.events.add(event, 1);
-        let live = self.live();
+        let live = self.live.fetch_add(1, Relaxed) + 1;
         let mut peak = self.peak.load(Relaxed);
         while live > peak {
             match self.peak.cmpxchg(peak, live, Relaxed) {
@@ -74,8 +71,13 @@ impl State {
         }
     }
 
+    fn released(&self) {
+        self.events.add(FREED, 1);
+        self.live.add(-1, Relaxed);
+    }
+
     fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        writeln!(f, "live {}", self.live())?;
+        writeln!(f, "live {}", self.live.load(Relaxed))?;
         writeln!(f, "peak {}", self.peak.load(Relaxed))?;
         writeln!(f, "allocated {}", self.events.sum(ALLOCATED))?;
         writeln!(f, "copied {}", self.events.sum(COPIED))?;
@@ -91,20 +93,20 @@ struct Hooks {
 
 #[vtable]
 impl Provider for Hooks {
-    fn init(&self, data: &mut [u8]) {
-        // The slab object may hold another packet's extension: start from zeros.
-        data.fill(0);
+    fn init(&self, _data: &mut [u8; DATA_SIZE]) {
+        // The kernel zeroed the buffer: only the accounting is ours.
         self.state.set_up(ALLOCATED);
     }
 
-    fn copy(&self, dst: &mut [u8], src: &[u8]) {
-        dst.copy_from_slice(src);
+    fn copy(&self, _dst: &mut [u8; DATA_SIZE], _src: &[u8; DATA_SIZE]) {
+        // The kernel copied the bytes with the rest of the extension.
         self.state.set_up(COPIED);
     }
 
-    fn release(&self, data: &mut [u8]) {
+    fn release(&self, data: &mut [u8; DATA_SIZE]) {
+        // Another packet's tag must never be found in a recycled slab object.
         bpf_skb_ext::wipe(data);
-        self.state.events.add(FREED, 1);
+        self.state.released();
     }
 
     fn alloc_failed(&self) {
@@ -128,6 +130,7 @@ impl kernel::Module for BpfSkbMeta {
         let state = Arc::new(
             State {
                 events: PerCpuCounters::new()?,
+                live: Atomic::new(0),
                 peak: Atomic::new(0),
             },
             GFP_KERNEL,

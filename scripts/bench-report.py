@@ -111,6 +111,73 @@ for clock, unit in (("icount", "guest instructions"), ("wall", "ns (TCG wall clo
     if mod:
         m = mod[0]
         report += [f"Module counters at the end: peak live {m['peak']}, allocated {m['allocated']}, freed {m['freed']}, allocation failures {m['alloc_failed']}.", ""]
+
+for path in sorted(out.glob("results-icount-possible*.jsonl")):
+    cpus = path.stem.split("possible")[1]
+    more = per_packet([json.loads(l) for l in path.read_text().splitlines() if l.strip()], "all_tagged")
+    base = per_packet(load("icount"), "all_tagged")
+    if "skb_ext" not in more or "skb_ext" not in base:
+        continue
+    b0, e0 = base["baseline"]["med"], base["skb_ext"]["med"]
+    b1, e1 = more["baseline"]["med"], more["skb_ext"]["med"]
+    report += [f"### possible_cpus={cpus} (still 2 vCPUs), every packet tagged", "",
+               "A separate boot with the kernel told that many CPUs are possible: nothing per packet",
+               "may grow with the number of CPUs.", "",
+               "| boot | baseline | skb_ext | storage cost (over baseline) |", "| --- | --- | --- | --- |",
+               f"| default | {b0:.0f} | {e0:.0f} | {e0 - b0:+.0f} |",
+               f"| possible_cpus={cpus} | {b1:.0f} | {e1:.0f} | {e1 - b1:+.0f} |",
+               "", f"Tagged-packet cost (skb_ext) changes by {100 * (e1 - e0) / e0:+.2f}%; its storage cost by "
+               f"{e1 - b1 - (e0 - b0):+.0f} instructions.", ""]
+
+
+def profile(name):
+    """(instructions per packet, {symbol: share}) from bench/profile/profile-NAME.{log,txt}."""
+    d = out / "profile"
+    txt, log = d / f"profile-{name}.txt", d / f"profile-{name}.log"
+    if not txt.exists():
+        return None, {}
+    shares = {}
+    for line in txt.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0].endswith("%") and f[1].startswith("["):
+            sym = " ".join(f[2:])
+            shares[sym] = shares.get(sym, 0) + float(f[0][:-1]) / 100
+    per_packet = None
+    if log.exists():
+        for word in log.read_text().split(","):
+            if "ns of thread CPU per packet" in word:
+                per_packet = int(word.split()[0])
+    return per_packet, shares
+
+
+cal_pp, cal = profile("calibrate")
+if cal:
+    a = sum(v for k, v in cal.items() if "calibrate_loop_1x" in k)
+    b = sum(v for k, v in cal.items() if "calibrate_loop_3x" in k)
+    report += ["## Where the instructions go (perf, -icount run)", "",
+               "`perf record -e cpu-clock -c 10000` in the guest, on the sending thread (which also runs",
+               "the receive path in softirq): under `-icount shift=0` a sample every 10000 ns of task time",
+               "is a sample every 10000 guest instructions. Check against two loops of known length",
+               f"(2e8 and 6e8 instructions: 25% and 75% expected): calibrate_loop_1x {100 * a:.1f}%,",
+               f"calibrate_loop_3x {100 * b:.1f}% of the samples.", ""]
+    base_pp, base = profile("baseline")
+    rows = []
+    for v in ("skb_ext", "hash_map", "hash_map_fentry"):
+        pp, sh = profile(v)
+        if pp is None or base_pp is None:
+            continue
+        syms = set(sh) | set(base)
+        delta = {k: sh.get(k, 0) * pp - base.get(k, 0) * base_pp for k in syms}
+        top = sorted(delta.items(), key=lambda kv: -kv[1])[:14]
+        report += [f"### {v}: {pp} instructions/packet in the profile run, baseline {base_pp} (+{pp - base_pp})", "",
+                   "Functions by instructions per packet over the baseline run (share of samples x",
+                   "instructions per packet; functions under 0.2% of the samples are not listed):", "",
+                   "| function | baseline | " + v + " | over baseline |", "| --- | --- | --- | --- |"]
+        for k, dv in top:
+            if dv < 5:
+                break
+            report.append(f"| `{k}` | {base.get(k, 0) * base_pp:.0f} | {sh.get(k, 0) * pp:.0f} | {dv:+.0f} |")
+        report.append("")
 report.append("![chart](chart.svg)")
 (out / "REPORT.md").write_text("\n".join(report) + "\n")
 print((out / "REPORT.md").read_text())

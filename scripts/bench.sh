@@ -19,34 +19,50 @@ export SKBX_KDIR=$KOUT
 out="$SKBX_TOP/bench"
 mkdir -p "$out"
 rounds=${SKBX_BENCH_ROUNDS:-5} packets=${SKBX_BENCH_PACKETS:-3000}
+# SKBX_BENCH_POSSIBLE_CPUS=64: one -icount run with that many possible CPUs
+# (still 2 vCPUs), to show that no per-packet cost grows with the number of
+# CPUs; results in results-icount-possible<N>.jsonl, nothing else changes.
+clocks="icount wall" suffix= append=
+if [ -n "${SKBX_BENCH_POSSIBLE_CPUS:-}" ]; then
+	clocks=icount suffix="-possible$SKBX_BENCH_POSSIBLE_CPUS"
+	append="possible_cpus=$SKBX_BENCH_POSSIBLE_CPUS"
+fi
 status=0
-for clock in icount wall; do
+for clock in $clocks; do
 	results="$SKBX_CACHE/results/bench-$clock"
 	rm -rf "$results"; mkdir -p "$results"
-	cp "$SKBX_CACHE/target/release/bench" "$(cat "$SKBX_CACHE/module-path.bench")" "$results/"
-	opts=
+	cp "$SKBX_CACHE/target/release/bench" "$(cat "$SKBX_CACHE/module-path.bench")" \
+		"$SKBX_TOP/scripts/bench-in-guest.sh" "$results/"
+	opts= profile=0
 	if [ "$clock" = icount ]; then
 		# -icount needs TCG; under KVM the wall-clock run gives real nanoseconds.
 		if [ "$(cat "$SKBX_CACHE"/kvm-probe.* 2>/dev/null | head -n1)" = kvm ]; then
 			log "KVM works here: skipping the -icount run"; continue
 		fi
-		opts="-icount shift=0,sleep=off,align=off"
+		opts="-icount shift=0,sleep=off,align=off" profile=1
 	fi
+	[ -z "$suffix" ] || profile=0
 	log "benchmark run ($clock): $rounds rounds of $packets packets per variant"
 	# No slub_debug or KFENCE sampling: allocator instrumentation would be
 	# measured instead of the variants (it hits the extension's slab
 	# allocations, not the preallocated maps).
-	SKBX_VM_APPEND="kfence.sample_interval=0" \
+	SKBX_VM_APPEND="kfence.sample_interval=0 $append" \
 	SKBX_VM_QEMU_OPTS=$opts SKBX_NO_KVM=${opts:+1} SKBX_VM_TIMEOUT=1800 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
 		"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
-		"$results/bench" "$results/bench.jsonl" "$rounds" "$packets"
+		"$results/bench-in-guest.sh" "$results/bench" "$results" "$rounds" "$packets" "$profile"
 	rc=$?
 	if [ "$rc" != 0 ] || [ "$(cat "$results/run.rc" 2>/dev/null)" != 0 ]; then
 		cat "$results/run.log" 2>/dev/null | tail -20
 		warn "benchmark run ($clock) failed (results: $results)"; status=1; continue
 	fi
-	cp "$results/bench.jsonl" "$out/results-$clock.jsonl"
+	cp "$results/bench.jsonl" "$out/results-$clock$suffix.jsonl"
+	grep -h 'possible\|nr_cpu_ids' "$results/dmesg.log" 2>/dev/null | head -n3
+	if [ "$profile" = 1 ]; then
+		mkdir -p "$out/profile"
+		cp "$results"/profile-*.txt "$results"/profile-*.log "$out/profile/"
+	fi
 done
+[ -z "$suffix" ] || exit $status
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host: $(nproc) cores, $(awk '/MemTotal/{print int($2/1048576)" GiB"}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

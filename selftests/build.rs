@@ -21,9 +21,19 @@ fn main() {
         )
     });
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR must be set by cargo"));
+    // Debian 12's clang-19 (scripts/setup.sh installs it): clang 14 emits no BTF type tags,
+    // so a `__kptr` map field (the crypto context) would be a plain integer to the verifier.
+    let clang = env::var("SKB_META_CLANG").unwrap_or_else(|_| {
+        if std::path::Path::new("/usr/bin/clang-19").exists() {
+            "clang-19".into()
+        } else {
+            "clang".into()
+        }
+    });
     for (src, skel) in SOURCES {
         SkeletonBuilder::new()
             .source(src)
+            .clang(&clang)
             .clang_args([
                 "-I",
                 &vmlinux_dir,
@@ -40,5 +50,6 @@ fn main() {
     println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
     println!("cargo:rerun-if-changed=src/bpf/tag.bpf.h");
     println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
+    println!("cargo:rerun-if-env-changed=SKB_META_CLANG");
     println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");
 }

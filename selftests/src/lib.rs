@@ -48,6 +48,16 @@ pub const TAG_SIZE: usize = 64;
 /// First four bytes of every tag.
 pub const TAG_MAGIC: u32 = 0x5eb7_a9c1;
 
+/// `cfg_write_mode`: how the BPF writers write a tag (`WRITE_*` in `skb_meta.h`).
+pub mod write_mode {
+    /// `bpf_dynptr_write()`.
+    pub const DYNPTR: u32 = 0;
+    /// `bpf_dynptr_slice_rdwr()`, then byte stores.
+    pub const SLICE: u32 = 1;
+    /// `bpf_dynptr_memset()` (attaches the buffer), then `bpf_dynptr_write()`.
+    pub const MEMSET: u32 = 2;
+}
+
 /// Runs a command line (split on whitespace) and returns its stdout.
 pub fn sh(cmdline: &str) -> Result<String> {
     let args: Vec<&str> = cmdline.split_whitespace().collect();
@@ -485,7 +495,11 @@ pub mod module {
 /// Opens and loads the skeleton into `$storage` with `$port` as the L4 port the programs match.
 #[macro_export]
 macro_rules! load_skel {
-    ($storage:ident, $port:expr) => {{
+    ($storage:ident, $port:expr) => {
+        $crate::load_skel!($storage, $port, [])
+    };
+    // Also loads the named programs that are not loaded by default (`SEC("?...")`).
+    ($storage:ident, $port:expr, [$($prog:literal),*]) => {{
         use libbpf_rs::skel::{OpenSkel, SkelBuilder};
         let builder = $crate::skel::SkbMetaSkelBuilder::default();
         let mut open = builder
@@ -496,6 +510,12 @@ macro_rules! load_skel {
             .as_deref_mut()
             .expect("skeleton has .bss")
             .cfg_port = $port;
+        let extra: &[&str] = &[$($prog),*];
+        for mut p in open.open_object_mut().progs_mut() {
+            if extra.contains(&p.name().to_string_lossy().as_ref()) {
+                p.set_autoload(true);
+            }
+        }
         open.load()
             .map_err(|e| anyhow::anyhow!("load skeleton: {e}"))?
     }};

@@ -8,6 +8,12 @@
 //! packet cost = that CPU time / packets. Variants are interleaved round by round.
 //!
 //! Writes one JSON object per line to the path in argv[1].
+//!
+//! Two more modes feed `perf record -e cpu-clock` in the guest (scripts/bench-profile.sh):
+//! `bench profile VARIANT PACKETS` runs one variant, every packet tagged, and prints its cost;
+//! `bench calibrate` runs two loops of known instruction counts (1:3), against which the
+//! profile's sample shares are checked: under `-icount` a cpu-clock sample falls every so many
+//! guest instructions, so shares of samples are shares of instructions.
 
 use std::{
     fmt::Write as _,
@@ -300,10 +306,65 @@ fn json(
     o
 }
 
+/// Two instructions per iteration (`dec`, `jnz`): `2 * n` instructions in all.
+#[inline(never)]
+#[no_mangle]
+extern "C" fn calibrate_loop_1x(n: u64) {
+    // SAFETY: a register-only countdown loop; it touches no memory.
+    unsafe {
+        core::arch::asm!("2:", "dec {0}", "jnz 2b", inout(reg) n => _, options(nomem, nostack));
+    }
+}
+
+/// The same loop, three times as many iterations as asked for: `6 * n` instructions.
+#[inline(never)]
+#[no_mangle]
+extern "C" fn calibrate_loop_3x(n: u64) {
+    let n = 3 * n;
+    // SAFETY: a register-only countdown loop; it touches no memory.
+    unsafe {
+        core::arch::asm!("2:", "dec {0}", "jnz 2b", inout(reg) n => _, options(nomem, nostack));
+    }
+}
+
+/// `bench calibrate`: loops of known length, 1:3, for the profiler's sample shares.
+fn calibrate() {
+    for _ in 0..10 {
+        calibrate_loop_1x(std::hint::black_box(5_000_000));
+        calibrate_loop_3x(std::hint::black_box(5_000_000));
+    }
+    println!("calibrate_loop_1x: 1e8 instructions, calibrate_loop_3x: 3e8 instructions");
+}
+
+fn variant_by_name(name: &str) -> Result<Variant> {
+    [
+        Variant::Baseline,
+        Variant::Ext,
+        Variant::Hash,
+        Variant::Lru,
+        Variant::HashFentry,
+    ]
+    .into_iter()
+    .find(|v| v.name() == name)
+    .with_context(|| format!("unknown variant {name}"))
+}
+
 fn main() -> Result<()> {
-    let out = std::env::args()
-        .nth(1)
-        .context("usage: bench OUT.jsonl [ROUNDS] [PACKETS]")?;
+    let arg1 = std::env::args().nth(1).context(
+        "usage: bench OUT.jsonl [ROUNDS] [PACKETS] | profile VARIANT PACKETS | calibrate",
+    )?;
+    if arg1 == "calibrate" {
+        calibrate();
+        return Ok(());
+    }
+    let profile = if arg1 == "profile" {
+        let v = variant_by_name(&std::env::args().nth(2).context("profile VARIANT PACKETS")?)?;
+        let n: usize = std::env::args().nth(3).map_or(Ok(20000), |s| s.parse())?;
+        Some((v, n))
+    } else {
+        None
+    };
+    let out = arg1;
     let rounds: usize = std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?;
     let packets: usize = std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?;
     module::load("")?;
@@ -350,6 +411,19 @@ fn main() -> Result<()> {
 
     // Warm-up: ARP, caches, slabs.
     bench.run(Variant::Baseline, 1, 500)?;
+    if let Some((v, n)) = profile {
+        bench.run(v, 1, 500)?;
+        let s = bench.run(v, 1, n)?;
+        println!(
+            "{}: {} packets, {} received, {} ns of thread CPU per packet, {} tags read back",
+            v.name(),
+            s.packets,
+            s.received,
+            s.cpu_ns / s.packets,
+            s.read_ok
+        );
+        return Ok(());
+    }
     let all = [
         Variant::Baseline,
         Variant::Ext,

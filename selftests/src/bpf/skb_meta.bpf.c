@@ -21,6 +21,18 @@ extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u64 offset,
 extern __u64 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
 extern bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
 extern bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
+extern int bpf_dynptr_memset(const struct bpf_dynptr *p, __u64 offset,
+			     __u64 size, __u8 val) __ksym;
+extern struct bpf_crypto_ctx *
+bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
+		      int *err) __ksym;
+extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
+extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx,
+			      const struct bpf_dynptr *src,
+			      const struct bpf_dynptr *dst,
+			      const struct bpf_dynptr *siv__nullable) __ksym;
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
@@ -34,6 +46,7 @@ __u16 cfg_port = 0;		/* L4 destination port to match */
 __u32 cfg_clone_ifindex = 0;	/* tc_clone_write: where the clone goes */
 __u32 cfg_seq_base = 0;		/* first sequence number written */
 __u32 cfg_write_only_first = 0;	/* tc_write: tag only the first N (0: all) */
+__u32 cfg_write_mode = WRITE_DYNPTR;	/* how do_write() writes the tag */
 
 /* Results (.bss). */
 struct hook_stats tc_write_stats, tc_read_stats, cg_read_stats, cg_write_stats;
@@ -47,6 +60,8 @@ __u32 cg_flags0_null;
 __s32 clone_redirect_ret;
 __s32 clone_rewrite_ret;
 __s32 xdp_meta_ret;
+__u64 pkt_ptr_ok;		/* tc_pkt_ptr_after_write: IPv4 header read after */
+__u64 ext_slice_ok;		/* ext_slice_rdwr/ext_slice_rd: slices taken */
 
 /* A kfunc's bool return only defines the low byte of R0: go through a
  * byte in memory so the upper bits are cleared.
@@ -96,6 +111,31 @@ static __always_inline bool match_port(struct __sk_buff *skb, __u32 l3)
 	return bpf_ntohs(dport) == cfg_port;
 }
 
+/* Write @tag through the interface cfg_write_mode names. */
+static __always_inline int write_tag(struct bpf_dynptr *meta, const __u8 *tag)
+{
+	__u8 *p;
+	int i, err;
+
+	switch (cfg_write_mode) {
+	case WRITE_SLICE:
+		p = bpf_dynptr_slice_rdwr(meta, 0, NULL, TAG_SIZE);
+		if (!p)
+			return -12; /* -ENOMEM: no slice, the write did not happen */
+		for (i = 0; i < TAG_SIZE; i++)
+			p[i] = tag[i];
+		return 0;
+	case WRITE_MEMSET:
+		/* the first writer attaches the buffer */
+		err = bpf_dynptr_memset(meta, 0, TAG_SIZE, 0xab);
+		if (err)
+			return err;
+		return bpf_dynptr_write(meta, 0, (void *)tag, TAG_SIZE, 0);
+	default:
+		return bpf_dynptr_write(meta, 0, (void *)tag, TAG_SIZE, 0);
+	}
+}
+
 static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *st)
 {
 	struct bpf_dynptr meta;
@@ -114,7 +154,7 @@ static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *s
 	}
 	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
 	make_tag(tag, seq);
-	err = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	err = write_tag(&meta, tag);
 	if (err) {
 		st->write_err++;
 		st->last_err = err;
@@ -384,6 +424,14 @@ int tc_bad_input(struct __sk_buff *skb)
 	bad.size = size;
 	bad.rdonly = bool_u32(bpf_dynptr_is_rdonly(&meta));
 
+	/* No buffer yet: a read-only slice is a copy in our buffer, or
+	 * nothing; never a pointer to memory that is not this packet's.
+	 */
+	bad.untagged_slice_null = !bpf_dynptr_slice(&meta, 0, NULL, 8);
+	__builtin_memset(rd, 0xee, sizeof(rd));
+	bad.untagged_slice_copy = bpf_dynptr_slice(&meta, 0, rd, 8) == (void *)rd &&
+				  !rd[0] && !rd[7];
+
 	bad.read_past_ret = bpf_dynptr_read(rd, 8, &meta, size - 4, 0);
 	bad.read_off_ret = bpf_dynptr_read(rd, 1, &meta, size, 0);
 	bad.write_past_ret = bpf_dynptr_write(&meta, size - 4, buf, 8, 0);
@@ -455,7 +503,152 @@ int tc_meta_read(struct __sk_buff *skb)
 	return 0;
 }
 
+/* Writing the extension leaves packet pointers valid: it is not packet
+ * data. The IPv4 header is read through a pointer taken before the write.
+ */
+SEC("?tc")
+int tc_pkt_ptr_after_write(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u8 *ip = data + ETH_HLEN;
+
+	if ((void *)(ip + 20) > data_end || !match_port(skb, ETH_HLEN))
+		return 0;
+	do_write(skb, &tc_write_stats);
+	if (ip[0] == 0x45)
+		pkt_ptr_ok++;
+	return 0;
+}
+
+/* The same program twice, one taking a writable slice of the extension and
+ * one a read-only slice: writing the extension is not a packet write, so
+ * the first must not get the unclone prologue (same translated length).
+ */
+SEC("?tc")
+int ext_slice_rdwr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 buf[8];
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	if (bpf_dynptr_slice_rdwr(&meta, 0, buf, sizeof(buf)))
+		ext_slice_ok++;
+	return 0;
+}
+
+SEC("?tc")
+int ext_slice_rd(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 buf[8];
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	if (bpf_dynptr_slice(&meta, 0, buf, sizeof(buf)))
+		ext_slice_ok++;
+	return 0;
+}
+
+/* A kernel writer through __bpf_dynptr_data_rw(): bpf_crypto_encrypt() with
+ * the extension as its destination. On an untagged packet the kfunc must be
+ * given the packet's own, newly attached buffer (it used to be a shared,
+ * read-only page of zeros). AES-128-ECB, all-zero key, 16 zero bytes.
+ */
+struct crypto_ctx_value {
+	struct bpf_crypto_ctx __kptr * ctx;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct crypto_ctx_value);
+} crypto_ctx_map SEC(".maps");
+
+__u8 crypto_plain[16];
+__u32 crypto_setup_done;
+__s32 crypto_setup_err;
+__u32 crypto_done;		/* bpf_crypto_encrypt() ran, on the first packet */
+__s32 crypto_ret;
+__u8 crypto_out[TAG_SIZE];	/* the extension after it */
+
+SEC("?syscall")
+int crypto_setup(void *ctx)
+{
+	struct bpf_crypto_params params = {
+		.type = "skcipher",
+		.algo = "ecb(aes)",
+		.key_len = 16,
+	};
+	struct crypto_ctx_value *v;
+	struct bpf_crypto_ctx *cctx;
+	__u32 zero = 0;
+	int err = 0;
+
+	crypto_setup_done = 1;
+	cctx = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+	if (!cctx) {
+		crypto_setup_err = err ? err : -1;
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&crypto_ctx_map, &zero);
+	if (!v) {
+		bpf_crypto_ctx_release(cctx);
+		crypto_setup_err = -2;
+		return 0;
+	}
+	cctx = bpf_kptr_xchg(&v->ctx, cctx);
+	if (cctx)
+		bpf_crypto_ctx_release(cctx);
+	crypto_setup_err = 0;
+	return 0;
+}
+
+SEC("?tc")
+int tc_crypto_into_ext(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta, src;
+	struct crypto_ctx_value *v;
+	struct bpf_crypto_ctx *cctx;
+	__u32 zero = 0;
+
+	if (!match_port(skb, ETH_HLEN) || crypto_done)
+		return 0;
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	bpf_dynptr_from_mem(crypto_plain, sizeof(crypto_plain), 0, &src);
+	v = bpf_map_lookup_elem(&crypto_ctx_map, &zero);
+	if (!v)
+		return 0;
+	bpf_rcu_read_lock();
+	cctx = v->ctx;
+	if (cctx) {
+		crypto_ret = bpf_crypto_encrypt(cctx, &src, &meta, NULL);
+		crypto_done = 1;
+	}
+	bpf_rcu_read_unlock();
+	bpf_dynptr_read(crypto_out, TAG_SIZE, &meta, 0, 0);
+	return 0;
+}
+
 /* ---- Programs the verifier must reject (not loaded by default) ---- */
+
+/* A writable slice in a read-only hook. */
+SEC("?socket")
+int reject_sock_slice_rdwr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, 8);
+	if (p)
+		p[0] = 1;
+	return 0;
+}
 
 /* An access past a slice's length. */
 SEC("?tc")

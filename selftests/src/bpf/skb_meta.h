@@ -10,6 +10,11 @@
 /* First four bytes of every tag. */
 #define TAG_MAGIC 0x5eb7a9c1u
 
+/* How do_write() writes a tag (cfg_write_mode). */
+#define WRITE_DYNPTR 0		/* bpf_dynptr_write() */
+#define WRITE_SLICE 1		/* bpf_dynptr_slice_rdwr(), byte by byte */
+#define WRITE_MEMSET 2		/* bpf_dynptr_memset() attaches, then write */
+
 /* tc_clone_write rewrites the original's tag with seq + SEQ_REWRITE. */
 #define SEQ_REWRITE 1000000
 
@@ -47,6 +52,8 @@ struct bad_input {
 	__s32 write_ok_ret;	/* in-bounds write of 8 bytes at size - 8 */
 	__u32 read_back_ok;	/* and it reads back */
 	__u32 zero_before_write;/* the buffer read as zeros before the write */
+	__u32 untagged_slice_null;	/* no buffer: slice without bounce is NULL */
+	__u32 untagged_slice_copy;	/* ... and with one, zeros in it */
 };
 
 #endif
