@@ -5,7 +5,7 @@
 # (/var/cache/skb-bpf-ext for root), outside the work tree.
 
 S := scripts
-.PHONY: all setup kernel module selftests vm-test demo bench series apply check prefix-builds \
+.PHONY: all setup env kernel module selftests vm-test demo bench series apply check prefix-builds \
 	check-compiled-out clean
 
 all: vm-test
@@ -14,16 +14,21 @@ setup:
 	@$(S)/setup.sh
 
 # The dev kernel: patches/ on a fresh branch from `base`, tinyconfig + selftests/config.
+# KDIR=your/tree: that tree, out of tree in the cache (KCONFIG=file to start from).
 kernel:
-	@$(S)/build-kernel.sh
+	@$(if $(KDIR),KDIR=$(KDIR) KCONFIG=$(KCONFIG) $(S)/build-user-kernel.sh,$(S)/build-kernel.sh)
+
+# The exports for kernel builds run by hand: eval "$$(make -s env)"
+env:
+	@$(S)/env.sh
 
 # The Rust hook provider (rust/), against the dev kernel or KDIR=.
 module:
-	@$(if $(KDIR),SKBX_KDIR=$(KDIR)) $(S)/build-module.sh $(if $(CLIPPY),CLIPPY=1)
+	@$(if $(KDIR),KDIR=$(KDIR)) $(S)/build-module.sh $(if $(CLIPPY),CLIPPY=1)
 
 # The libbpf-rs suite, with vmlinux.h from the kernel under test.
 selftests:
-	@$(if $(KDIR),SKBX_KDIR=$(KDIR)) $(S)/build-selftests.sh >/dev/null
+	@$(if $(KDIR),KDIR=$(KDIR)) $(S)/build-selftests.sh >/dev/null
 
 # Build all, boot the VM, run the suite: prints "N passed, N failed".
 vm-test:

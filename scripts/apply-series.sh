@@ -3,15 +3,20 @@
 #
 # Apply patches/ with `git am` on a fresh `series` branch from `base` in the
 # cached kernel tree (or, with KDIR=path, onto the current branch of that
-# tree). Stops at the first patch that does not apply and names it.
+# tree: any git checkout, worktrees included). Stops at the first patch that
+# does not apply and names it. SKBX_PATCHES=dir applies another series (the
+# scripts' host test uses it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 tree=${KDIR:-$KSRC}
-mapfile -t series < <(ls "$SKBX_TOP"/patches/[0-9]*.patch 2>/dev/null | grep -v '/0000-' || true)
-[ -d "$tree/.git" ] || die "$tree is not a git tree"
-[ ${#series[@]} -gt 0 ] || die "patches/ holds no series (run 'make series' in a kernel tree with commits over base)"
-cd "$tree"
+patches=${SKBX_PATCHES:-$SKBX_TOP/patches}
+mapfile -t series < <(ls "$patches"/[0-9]*.patch 2>/dev/null | grep -v '/0000-' || true)
+# Ask git, not the file system: in a worktree .git is a file.
+[ "$(git -C "$tree" rev-parse --is-inside-work-tree 2>/dev/null)" = true ] ||
+	die "$tree is not a git checkout"
+[ ${#series[@]} -gt 0 ] || die "$patches holds no series (run 'make series' in a kernel tree with commits over base)"
+cd "$(git -C "$tree" rev-parse --show-toplevel)"
 
 if [ -z "${KDIR:-}" ]; then
 	want=$(cat "${series[@]}" /dev/null | sha256sum | cut -d' ' -f1)
@@ -43,13 +48,25 @@ if [ -z "${KDIR:-}" ]; then
 	git worktree remove --force "$wt"
 	git checkout -q -f -B series "$new"
 else
-	git diff --quiet HEAD || die "$tree has uncommitted changes; commit or stash them first"
-	log "applying ${#series[@]} patches onto $(git rev-parse --abbrev-ref HEAD) in $tree"
+	for op in rebase-apply rebase-merge MERGE_HEAD CHERRY_PICK_HEAD; do
+		[ ! -e "$(git rev-parse --git-path "$op")" ] ||
+			die "$tree is in the middle of a git operation ($op); finish or abort it first"
+	done
+	git update-index -q --refresh || true
+	if ! git diff-index --quiet HEAD --; then
+		git status --short --untracked-files=no | head -n5 >&2
+		die "$tree has uncommitted changes (above); commit or stash them first: nothing was applied"
+	fi
+	onto=$(git log -1 --format='%h %s')
+	branch=$(git rev-parse --abbrev-ref HEAD)
+	log "applying ${#series[@]} patches onto $branch at $onto"
 	for p in "${series[@]}"; do
 		if ! git am -q --3way "$p" >/dev/null 2>&1; then
 			die "patch does not apply: $(basename "$p"); see 'git -C $tree am --show-current-patch', then 'git am --abort' or resolve and 'git am --continue'"
 		fi
 	done
+	log "applied ${#series[@]} patches onto $onto; $branch is now at $(git log -1 --format='%h %s')"
+	exit 0
 fi
-[ -n "${KDIR:-}" ] || git config skbx.applied "$want"
+git config skbx.applied "$want"
 log "series applied: $(git log --oneline -1)"

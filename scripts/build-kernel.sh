@@ -38,21 +38,8 @@ if [ ! -f "$KOUT/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; the
 	echo "$want" >"$stamp"
 fi
 
-# Every requested symbol must have kept its value (olddefconfig silently
-# drops what an unmet dependency forbids, e.g. RUST without a toolchain).
-bad=0
-while IFS= read -r line; do
-	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-	sym=${line%%=*} val=${line#*=}
-	if [ "$val" = n ]; then
-		grep -qx "# $sym is not set" "$KOUT/.config" || ! grep -q "^$sym=" "$KOUT/.config" ||
-			{ echo "  $sym: wanted n, got $(grep "^$sym=" "$KOUT/.config")" >&2; bad=1; }
-	else
-		got=$(grep "^$sym=" "$KOUT/.config" || echo "$sym unset")
-		[ "$got" = "$line" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
-	fi
-done < <(cat "${FRAGMENTS[@]}")
-if [ "$bad" = 1 ]; then
+# Every requested symbol must have kept its value.
+if ! check_config_kept "$KOUT" "${FRAGMENTS[@]}"; then
 	rm -f "$stamp"
 	if ! grep -q '^CONFIG_RUST=y' "$KOUT/.config"; then
 		kmake rustavailable >&2 || true

@@ -23,6 +23,9 @@ log "clippy on rust/ (make module CLIPPY=1)"
 out=$("$SKBX_TOP/scripts/build-module.sh" CLIPPY=1 2>&1)
 if echo "$out" | grep -E '^(warning|error)'; then status=1; fi
 
+log "host test of the scripts (make apply/kernel KDIR= on worktrees, clones, dirty trees)"
+"$SKBX_TOP/scripts/test-scripts.sh" || status=1
+
 log "cargo fmt, clippy and host tests on selftests/"
 "$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || status=1
 export SKB_META_VMLINUX_DIR

@@ -36,10 +36,21 @@ debug) KOUT="$SKBX_CACHE/build" ;;
 bench) KOUT="$SKBX_CACHE/build-bench" ;;
 *) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
 esac
-# KDIR= names a user's kernel build for the VM targets (for `make apply`, a
-# source tree, where SKBX_KDIR is not used).
+# KDIR= names the user's own kernel: a source tree (make apply; make kernel
+# builds it out of tree into $SKBX_CACHE/build-user-<hash>, never into the
+# checkout) or a kernel they built themselves (a dir with vmlinux, in-tree
+# or their own O=). The VM targets run on whichever of the two has a
+# vmlinux; SKBX_KDIR is the build dir they use.
+user_build_dir() {	# $1 = KDIR; prints the out-of-tree build dir for it
+	echo "$SKBX_CACHE/build-user-$(realpath -m "$1" | sha256sum | cut -c1-12)"
+}
 if [ -n "${KDIR:-}" ] && [ -z "${SKBX_KDIR:-}" ]; then
-	export SKBX_KDIR=$KDIR
+	if [ -f "$KDIR/vmlinux" ]; then
+		export SKBX_KDIR=$KDIR
+	else
+		SKBX_KDIR=$(user_build_dir "$KDIR")
+		export SKBX_KDIR
+	fi
 fi
 PKGS="$SKBX_CACHE/debs"		# every .deb we ever downloaded
 TOOLS="$SKBX_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
@@ -114,11 +125,34 @@ checkpatch_series() {
 build_for_vm() {
 	if [ -n "${KDIR:-}" ]; then
 		"$SKBX_TOP/scripts/setup.sh" >&2 || return 1
-		grep -q '^CONFIG_BPF_SKB_EXT=y' "$KDIR/.config" 2>/dev/null || {
-			warn "$KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"; return 1; }
+		[ -f "$SKBX_KDIR/vmlinux" ] || {
+			warn "no kernel built for $KDIR: run 'make kernel KDIR=$KDIR' (or pass KDIR= a build dir with vmlinux)"
+			return 1; }
+		grep -q '^CONFIG_BPF_SKB_EXT=y' "$SKBX_KDIR/.config" 2>/dev/null || {
+			warn "$SKBX_KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"; return 1; }
 	else
 		"$SKBX_TOP/scripts/build-kernel.sh" >&2 || return 1
 	fi
 	"$SKBX_TOP/scripts/build-module.sh" >&2 || return 1
 	"$SKBX_TOP/scripts/build-selftests.sh"
+}
+
+# Every CONFIG_ line of the fragments $2... must have kept its value in the
+# .config of build dir $1 (olddefconfig silently drops what an unmet
+# dependency forbids, e.g. RUST without a toolchain). Prints what was lost.
+check_config_kept() {
+	local out=$1 line sym val got bad=0
+	shift
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*} val=${line#*=}
+		if [ "$val" = n ]; then
+			grep -qx "# $sym is not set" "$out/.config" || ! grep -q "^$sym=" "$out/.config" ||
+				{ echo "  $sym: wanted n, got $(grep "^$sym=" "$out/.config")" >&2; bad=1; }
+		else
+			got=$(grep "^$sym=" "$out/.config" || echo "$sym unset")
+			[ "$got" = "$line" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
+		fi
+	done < <(cat "$@")
+	return $bad
 }
