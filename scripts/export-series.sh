@@ -18,7 +18,7 @@ git config "branch.$branch.description" "$(cat "$cover")"
 
 rm -f "$SKBX_TOP"/patches/*.patch
 git format-patch -q --cover-letter --cover-from-description=subject --base=base \
-	--subject-prefix="PATCH bpf-next" -o "$SKBX_TOP/patches" base..HEAD
+	--subject-prefix="PATCH RFC bpf-next" -o "$SKBX_TOP/patches" base..HEAD
 log "exported $n patches from $branch to patches/"
 
 if checkpatch_series; then

@@ -139,20 +139,29 @@ build_for_vm() {
 
 # Every CONFIG_ line of the fragments $2... must have kept its value in the
 # .config of build dir $1 (olddefconfig silently drops what an unmet
-# dependency forbids, e.g. RUST without a toolchain). Prints what was lost.
+# dependency forbids, e.g. RUST without a toolchain); a later fragment's
+# value overrides an earlier one's, as in merge_config.sh. Prints what was
+# lost.
 check_config_kept() {
 	local out=$1 line sym val got bad=0
+	local -A want=()
+	local -a order=()
 	shift
 	while IFS= read -r line; do
 		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		sym=${line%%=*} val=${line#*=}
+		sym=${line%%=*}
+		[ -n "${want[$sym]+set}" ] || order+=("$sym")
+		want[$sym]=${line#*=}
+	done < <(cat "$@")
+	for sym in "${order[@]}"; do
+		val=${want[$sym]}
 		if [ "$val" = n ]; then
 			grep -qx "# $sym is not set" "$out/.config" || ! grep -q "^$sym=" "$out/.config" ||
 				{ echo "  $sym: wanted n, got $(grep "^$sym=" "$out/.config")" >&2; bad=1; }
 		else
 			got=$(grep "^$sym=" "$out/.config" || echo "$sym unset")
-			[ "$got" = "$line" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
+			[ "$got" = "$sym=$val" ] || { echo "  $sym: wanted $val, got ${got#*=}" >&2; bad=1; }
 		fi
-	done < <(cat "$@")
+	done
 	return $bad
 }

@@ -336,6 +336,28 @@ fn calibrate() {
     println!("calibrate_loop_1x: 1e8 instructions, calibrate_loop_3x: 3e8 instructions");
 }
 
+/// Sends `cmd` to `perf record --control fifo:CTL,ACK` (paths in `SKBX_PERF_CTL` and
+/// `SKBX_PERF_ACK`) and waits for its acknowledgement; nothing without them.
+fn perf_control(cmd: &str) -> Result<()> {
+    use std::io::{Read, Write};
+    let (Ok(ctl), Ok(ack)) = (
+        std::env::var("SKBX_PERF_CTL"),
+        std::env::var("SKBX_PERF_ACK"),
+    ) else {
+        return Ok(());
+    };
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&ctl)
+        .and_then(|mut f| f.write_all(format!("{cmd}\n").as_bytes()))
+        .with_context(|| format!("perf control fifo {ctl}"))?;
+    let mut buf = [0u8; 5];
+    fs::File::open(&ack)
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .with_context(|| format!("perf ack fifo {ack}"))?;
+    Ok(())
+}
+
 fn variant_by_name(name: &str) -> Result<Variant> {
     [
         Variant::Baseline,
@@ -365,8 +387,14 @@ fn main() -> Result<()> {
         None
     };
     let out = arg1;
-    let rounds: usize = std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?;
-    let packets: usize = std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?;
+    let (rounds, packets): (usize, usize) = if profile.is_some() {
+        (0, 0)
+    } else {
+        (
+            std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?,
+            std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?,
+        )
+    };
     module::load("")?;
     let mut obj = MaybeUninit::uninit();
     let mut open = bench_skel::BenchSkelBuilder::default().open(&mut obj)?;
@@ -413,7 +441,11 @@ fn main() -> Result<()> {
     bench.run(Variant::Baseline, 1, 500)?;
     if let Some((v, n)) = profile {
         bench.run(v, 1, 500)?;
-        let s = bench.run(v, 1, n)?;
+        // perf samples only the traffic: its control fifo turns the events on and off.
+        perf_control("enable")?;
+        let s = bench.run(v, 1, n);
+        perf_control("disable")?;
+        let s = s?;
         println!(
             "{}: {} packets, {} received, {} ns of thread CPU per packet, {} tags read back",
             v.name(),
