@@ -644,10 +644,17 @@ fn gso_segments_keep_tag() -> Result<()> {
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
     ensure!(r.tc_read2_stats.gso > 0, "no GSO packet left the socket");
-    check_eq!(
+    // Every packet the socket sent went through cgroup egress and carries its tag. The one
+    // kind that does not: an ACK of the closing handshake that the kernel sends for a socket
+    // already in TIME_WAIT, from its per-netns control socket, outside our cgroup (seen once
+    // on a loaded host). It carries no data, so it is allowed untagged, once or twice.
+    let untagged_egress = r.tc_read2_stats.seen - r.tc_read2_stats.read_ok;
+    ensure!(
+        untagged_egress <= 2 && r.tc_read2_stats.read_zero == untagged_egress,
+        "tagged packets at tc egress: {} of {} ({} bad)",
         r.tc_read2_stats.read_ok,
         r.tc_read2_stats.seen,
-        "tagged packets at tc egress"
+        r.tc_read2_stats.read_bad
     );
     ensure!(
         r.tc_read_stats.seen > r.cg_write_stats.written,
@@ -656,9 +663,9 @@ fn gso_segments_keep_tag() -> Result<()> {
         r.cg_write_stats.written
     );
     check_eq!(
-        r.tc_read_stats.read_ok,
-        r.tc_read_stats.seen,
-        "tagged segments at the receiver"
+        r.tc_read_stats.seen - r.tc_read_stats.read_ok,
+        untagged_egress,
+        "untagged segments at the receiver (only the control ACKs)"
     );
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on segments");
     check_eq!(module::wait_live(0)?, 0, "live buffers");
