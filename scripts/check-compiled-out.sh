@@ -29,12 +29,17 @@ status=0
 if grep -E 'warning:' "$out/build.log" | grep -E 'skbuff|filter|helpers|verifier|bpf_skb_ext'; then
 	warn "warnings in files the series touches"; status=1
 fi
-if bpftool btf dump file "$out/vmlinux" | grep -q "bpf_dynptr_skb_meta_flags"; then
+# Dump to files: grep -q would end the pipe early, and pipefail then reads
+# bpftool's SIGPIPE as "not found".
+bpftool btf dump file "$out/vmlinux" >"$out/btf.txt" || die "no BTF in $out/vmlinux"
+bpftool btf dump file "$KOUT/vmlinux" >"$KOUT/btf.txt" || die "no BTF in $KOUT/vmlinux"
+if grep -q "bpf_dynptr_skb_meta_flags" "$out/btf.txt"; then
 	warn "enum bpf_dynptr_skb_meta_flags is in the BTF of a kernel without the feature"
 	status=1
 else
 	log "BTF has no enum bpf_dynptr_skb_meta_flags: the CO-RE probe is false"
 fi
-bpftool btf dump file "$KOUT/vmlinux" | grep -q "bpf_dynptr_skb_meta_flags" ||
+grep -q "bpf_dynptr_skb_meta_flags" "$KOUT/btf.txt" ||
 	{ warn "the dev kernel's BTF lacks the enum: the check above proves nothing"; status=1; }
+[ "$status" = 0 ] && log "the dev kernel's BTF has it: the probe tells the two apart"
 exit $status
