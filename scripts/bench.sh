@@ -24,7 +24,7 @@ rounds=${SKBX_BENCH_ROUNDS:-5} packets=${SKBX_BENCH_PACKETS:-3000}
 # ACPI tables; x86's possible_cpus= can only lower the count), to show that
 # no per-packet cost grows with the number of CPUs; results in
 # results-icount-possible<N>.jsonl, nothing else changes.
-clocks=${SKBX_BENCH_CLOCKS:-icount wall} suffix= append= smp=
+clocks=${SKBX_BENCH_CLOCKS:-icount wall} suffix= smp=
 if [ -n "${SKBX_BENCH_POSSIBLE_CPUS:-}" ]; then
 	clocks=icount suffix="-possible$SKBX_BENCH_POSSIBLE_CPUS"
 	smp="-smp 2,maxcpus=$SKBX_BENCH_POSSIBLE_CPUS"
@@ -48,7 +48,7 @@ for clock in $clocks; do
 	# No slub_debug or KFENCE sampling: allocator instrumentation would be
 	# measured instead of the variants (it hits the extension's slab
 	# allocations, not the preallocated maps).
-	SKBX_VM_APPEND="kfence.sample_interval=0 $append" \
+	SKBX_VM_APPEND="kfence.sample_interval=0" \
 	SKBX_VM_QEMU_OPTS=$opts SKBX_NO_KVM=${opts:+1} SKBX_VM_TIMEOUT=1800 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
 		"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
 		"$results/bench-in-guest.sh" "$results/bench" "$results" "$rounds" "$packets" "$profile"
