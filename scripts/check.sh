@@ -25,6 +25,7 @@ if echo "$out" | grep -E '^(warning|error)'; then status=1; fi
 
 log "host test of the scripts (make apply/kernel KDIR= on worktrees, clones, dirty trees)"
 "$SKBX_TOP/scripts/test-scripts.sh" || status=1
+"$SKBX_TOP/scripts/test-vm-harness.sh" || status=1
 
 log "cargo fmt, clippy and host tests on selftests/"
 "$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || status=1

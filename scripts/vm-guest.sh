@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the VM (as root): prepares the guest, loads the hook provider
-# and runs a command with a timeout, then collects dmesg and a kmemleak
-# scan into the results dir.
+# and runs a command with a timeout, then unloads the provider and collects
+# dmesg and a kmemleak scan into the results dir.
 #
 #   vm-guest.sh RESULTS_DIR MODULE.ko TIMEOUT COMMAND...
 set -u
@@ -25,14 +25,19 @@ export SKB_META_MODULE=$module
 timeout -k 10 "$limit" "$@" >"$results/run.log" 2>&1
 echo $? >"$results/run.rc"
 
-# Let RCU and deferred frees settle, then look for leaks.
-rmmod bpf_skb_meta 2>/dev/null
+# The provider must unload after the traffic: a failing rmmod (a buffer or
+# a reference it still holds) is a result of its own.
+rmmod bpf_skb_meta >"$results/rmmod.log" 2>&1
+echo $? >"$results/rmmod.rc"
+# Let RCU and deferred frees settle, then look for leaks. kmemleak.scanned
+# says that the scans really ran; the host fails a debug run without it.
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	sleep 1
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 6
-	echo scan >/sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak >"$results/kmemleak.log"
+	echo scan >/sys/kernel/debug/kmemleak &&
+	sleep 6 &&
+	echo scan >/sys/kernel/debug/kmemleak &&
+	cat /sys/kernel/debug/kmemleak >"$results/kmemleak.log" &&
+	echo "2 scans" >"$results/kmemleak.scanned"
 fi
 dmesg >"$results/dmesg.log"
 exit 0

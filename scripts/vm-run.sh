@@ -33,8 +33,11 @@ export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 # injection hits the skb extension cache alone), full slub debugging
 # (red zones, poisoning, user tracking) of the cache that holds the
 # buffers, frequent KFENCE samples everywhere, and a panic if the kernel
-# locks up. slub_debug on every cache doubles the boot time under TCG.
-append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU,skbuff_ext_cache kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 printk.time=1"}
+# locks up (soft lockup after 2 x watchdog_thresh s, a task blocked for
+# CONFIG_DEFAULT_HUNG_TASK_TIMEOUT, a stalled workqueue: thresholds doubled
+# from the defaults, a TCG guest on a busy host is slow, not hung).
+# slub_debug on every cache doubles the boot time under TCG.
+append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU,skbuff_ext_cache kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 watchdog_thresh=20 workqueue.watchdog_thresh=60 printk.time=1"}
 # KUnit suites wait for the test suite to run them (debugfs), and only the
 # tests of this feature are kept: the C suite and the Rust provider
 # abstraction's tests, all named *bpf_skb*.
@@ -79,7 +82,7 @@ esac
 # Kernel splats anywhere on the console or in the guest's dmesg.
 splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
 	grep -vE '^(\[ *[0-9.]+\] )?(Kernel c|C)ommand line:' |
-	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
+	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)|soft lockup|hung_task|workqueue lockup' |
 	sort -u)
 if [ -n "$splats" ]; then
 	warn "kernel console shows:"
