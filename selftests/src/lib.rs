@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 
 /// The libbpf-rs skeleton of `src/bpf/skb_meta.bpf.c`.
 #[allow(
@@ -262,13 +262,22 @@ pub fn udp_send(from: &Netns, addr: &str, port: u16, count: usize, len: usize) -
             "[::]:0".parse()?
         };
         let tx = UdpSocket::bind(local)?;
-        let payload = vec![0x5au8; len];
+        let mut payload = vec![0x5au8; len.max(4)];
         for _ in 0..count {
+            payload[..4].copy_from_slice(&next_datagram_id().to_be_bytes());
             tx.send_to(&payload, dst)
                 .with_context(|| format!("send to {dst}"))?;
         }
         Ok(())
     })
+}
+
+/// A number for the next UDP datagram the tests send, unique in the test binary: the first four
+/// bytes of every payload, which the BPF writers put into the tag as the packet's identity and
+/// the readers check against the packet they read it from.
+pub fn next_datagram_id() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x1d00_0000);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Receives up to `count` datagrams; returns how many came before the timeout.
@@ -654,6 +663,34 @@ pub fn results(skel: &skel::SkbMetaSkel<'_>) -> skel::types::bss {
     // SAFETY: `bss` points to the mmapped .bss of a loaded object; a volatile read of the whole
     // plain-old-data struct is fine while BPF programs update it.
     unsafe { std::ptr::read_volatile(bss as *const skel::types::bss) }
+}
+
+/// Every tag a hook read belongs to the packet it read it from: the identity the writer put in
+/// the tag is the packet's own (a TCP segment may carry the tag of the GSO packet it was cut
+/// from), for every tag that hook found well-formed.
+pub fn check_identity(r: &skel::types::bss) -> Result<()> {
+    for (hook, st) in [
+        ("tc_read", &r.tc_read_stats),
+        ("tc_read2", &r.tc_read2_stats),
+        ("cg_read", &r.cg_read_stats),
+        ("sock_read", &r.sock_stats),
+        ("lwt_read", &r.lwt_read_stats),
+        ("act_read", &r.act_read_stats),
+    ] {
+        ensure!(
+            st.id_bad == 0,
+            "{hook}: {} of {} well-formed tags were written on another packet",
+            st.id_bad,
+            st.read_ok
+        );
+        ensure!(
+            st.id_ok + st.id_within == st.read_ok,
+            "{hook}: {} well-formed tags, {} checked against their packet",
+            st.read_ok,
+            st.id_ok + st.id_within
+        );
+    }
+    Ok(())
 }
 
 /// The skeleton's .bss, to set the `cfg_*` configuration after load.

@@ -23,9 +23,9 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 use skb_meta_selftests::{
-    check_eq, config, errno::*, kunit, load_skel, module, results, sh, tcp_flow, udp_flow,
-    udp_recv, udp_rx, udp_send, write_mode, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC,
-    TAG_SIZE, VETH_A, VETH_B,
+    check_eq, check_identity, config, errno::*, kunit, load_skel, module, results, sh, tcp_flow,
+    udp_flow, udp_recv, udp_rx, udp_send, write_mode, Netns, Pair, Pinned, ADDR6_B, ADDR_B,
+    TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
 };
 
 const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
@@ -51,6 +51,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     let got6 = udp_flow(&p.a, &p.b, ADDR6_B, 7001, 50, 1200)?;
     check_eq!(got4 + got6, 150, "datagrams received");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_write_stats.written, 150, "tags written at tc ingress");
     check_eq!(
         r.tc_write_stats.write_err,
@@ -88,6 +89,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
     // The last ACK of the teardown may still be in flight.
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
+    check_identity(&r)?;
     ensure!(
         r.tc_write_stats.written >= 10,
         "only {} segments tagged",
@@ -139,6 +141,7 @@ fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
         "datagrams received"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(
         r.cg_write_stats.written,
         80,
@@ -172,6 +175,7 @@ fn extension_write_keeps_packet_pointers() -> Result<()> {
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7034, 30, 64)?, 30, "datagrams");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_write_stats.written, 30, "tags written");
     check_eq!(r.pkt_ptr_ok, 30, "IPv4 headers read after the write");
     check_eq!(r.tc_read_stats.read_ok, 30, "tags read at the peer");
@@ -205,6 +209,7 @@ fn kernel_writer_gets_the_packets_own_buffer() -> Result<()> {
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7037, 3, 64)?, 3, "datagrams");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.crypto_done, 1, "bpf_crypto_encrypt() ran");
     check_eq!(r.crypto_ret, 0, "bpf_crypto_encrypt() into the extension");
     check_eq!(
@@ -293,6 +298,7 @@ fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
         "datagrams received"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_read_stats.read_zero, 60, "zero reads at tc ingress");
     check_eq!(
         r.cg_read_stats.read_zero,
@@ -351,6 +357,7 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     );
     std::thread::sleep(Duration::from_millis(200));
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.clone_redirect_ret, 0, "bpf_clone_redirect()");
     check_eq!(r.clone_rewrite_ret, 0, "write after the clone");
     check_eq!(r.clone_stats.written, N, "originals tagged");
@@ -390,6 +397,7 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
         "datagrams (keep)"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_read_stats.read_ok, 30, "tags kept across the netns");
 
     // Root may write the parameter, nobody else; a bad value changes nothing.
@@ -419,6 +427,7 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
         "datagrams (drop)"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_write_stats.written, 60, "tags written");
     check_eq!(
         r.tc_read_stats.read_ok,
@@ -472,6 +481,7 @@ fn tc_actions_write_and_read() -> Result<()> {
         "datagrams"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(
         r.act_write_stats.written,
         20,
@@ -523,6 +533,7 @@ fn lwt_out_write_run(mode: u32, port: u16) -> Result<()> {
         "datagrams"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.lwt_write_stats.seen, 20, "packets at lwt out");
     check_eq!(r.lwt_write_stats.written, 20, "tags written at lwt out");
     check_eq!(r.lwt_write_stats.dynptr_err, 0, "dynptr errors at lwt out");
@@ -612,6 +623,7 @@ fn ipip_tunnel_keeps_tag() -> Result<()> {
         "datagrams"
     );
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_write_stats.written, 25, "tags written before encap");
     check_eq!(r.tc_read2_stats.read_ok, 25, "tags on the outer packets");
     check_eq!(r.tc_read_stats.read_ok, 25, "tags after decap");
@@ -643,6 +655,7 @@ fn gso_segments_keep_tag() -> Result<()> {
     );
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
+    check_identity(&r)?;
     ensure!(r.tc_read2_stats.gso > 0, "no GSO packet left the socket");
     // Every packet the socket sent went through cgroup egress and carries its tag. The one
     // kind that does not: an ACK of the closing handshake that the kernel sends for a socket
@@ -668,6 +681,14 @@ fn gso_segments_keep_tag() -> Result<()> {
         "untagged segments at the receiver (only the control ACKs)"
     );
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on segments");
+    // The segments carry the GSO packet's tag: the first one by its exact identity, the others
+    // by their sequence numbers within it.
+    ensure!(
+        r.tc_read_stats.id_within > 0 && r.tc_read_stats.id_ok > 0,
+        "segments: {} with their GSO packet's first sequence number, {} within it",
+        r.tc_read_stats.id_ok,
+        r.tc_read_stats.id_within
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     Ok(())
 }
@@ -700,6 +721,7 @@ fn gro_merged_packet_keeps_a_tag() -> Result<()> {
     );
     std::thread::sleep(Duration::from_millis(300));
     let r = results(&skel);
+    check_identity(&r)?;
     ensure!(
         r.tc_read_stats.gso > 0,
         "no GRO merge: {} packets read, none with gso_segs > 1",
@@ -711,6 +733,14 @@ fn gro_merged_packet_keeps_a_tag() -> Result<()> {
         "packets with a whole tag after GRO"
     );
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags after GRO");
+    // The first packet's tag, by identity: a merged packet's sequence number is its first
+    // segment's, so any other segment's tag would be off by its offset.
+    check_eq!(
+        r.tc_read_stats.id_ok,
+        r.tc_read_stats.read_ok,
+        "merged packets carrying their first segment's tag (id_within {})",
+        r.tc_read_stats.id_within
+    );
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     check_eq!(
         module::counter("freed")?,
@@ -875,7 +905,9 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
     p.a.run(|| {
         let tx = std::net::UdpSocket::bind("0.0.0.0:0")?;
         for _ in 0..20 {
-            tx.send_to(b"hello", format!("{ADDR_B}:7010"))?;
+            let mut msg = *b"id..hello";
+            msg[..4].copy_from_slice(&skb_meta_selftests::next_datagram_id().to_be_bytes());
+            tx.send_to(&msg, format!("{ADDR_B}:7010"))?;
         }
         Ok(())
     })?;
@@ -886,7 +918,13 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
     }
     check_eq!(n, 20, "datagrams through the socket filter");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.sock_stats.read_ok, 20, "tags read by the socket filter");
+    check_eq!(
+        r.sock_stats.id_ok,
+        20,
+        "tags of the datagram they came with"
+    );
     check_eq!(
         r.sock_write_ret as i64,
         EINVAL,
@@ -922,6 +960,7 @@ fn allocation_failure_run(mode: u32, port: u16, want_err: i64) -> Result<()> {
     w(cache, "0")?;
     check_eq!(got?, 25, "datagrams delivered");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_write_stats.write_err, 10, "failed writes");
     check_eq!(
         r.tc_write_stats.last_err,
@@ -1056,6 +1095,7 @@ fn recycled_buffers_start_zeroed() -> Result<()> {
         module::wait_live(0)?;
     }
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.fresh_stats.written, 600, "buffers filled");
     check_eq!(r.fresh_stats.read_zero, 600, "buffers that started zeroed");
     check_eq!(r.fresh_stats.read_bad, 0, "buffers that showed old bytes");
@@ -1075,6 +1115,8 @@ fn without_module_flag_is_not_supported() -> Result<()> {
         p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
         check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7014, 20, 64)?, 20, "datagrams");
         let r = results(&skel);
+        check_identity(&r)?;
+        check_identity(&r)?;
         check_eq!(r.tc_write_stats.dynptr_err, 20, "writer dynptr errors");
         check_eq!(r.tc_write_stats.last_err, EOPNOTSUPP, "writer error");
         check_eq!(r.tc_read_stats.dynptr_err, 20, "reader dynptr errors");
@@ -1107,6 +1149,7 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_flags0)?;
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7015, 20, 64)?, 20, "datagrams");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.xdp_meta_ret, 0, "bpf_xdp_adjust_meta()");
     check_eq!(
         r.meta_stats.read_ok,
@@ -1168,6 +1211,7 @@ fn module_reload_under_traffic() -> Result<()> {
     check_eq!(got, sent, "datagrams delivered across reloads");
     ensure!(sent >= 20, "no traffic during the reloads");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags");
     check_eq!(
         r.tc_write_stats.written + r.tc_write_stats.dynptr_err + r.tc_write_stats.write_err,
@@ -1239,6 +1283,7 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     eprintln!("{sent} datagrams, {reloads} reloads");
     check_eq!(got, sent, "datagrams delivered");
     let r = results(&skel);
+    check_identity(&r)?;
     check_eq!(r.tc_read_stats.read_bad, 0, "bad tags on originals");
     check_eq!(r.tc_read2_stats.read_bad, 0, "bad tags on clones");
     check_eq!(

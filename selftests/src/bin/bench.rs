@@ -44,6 +44,9 @@ enum Variant {
     Meta = 4,
     /// Hash map, cleaned up from an fentry on skb_release_head_state().
     HashFentry = 5,
+    /// The extension through slices: the tag is built in place and read in place, as a map
+    /// value is through the pointer that a lookup returns.
+    ExtSlice = 6,
 }
 
 impl Variant {
@@ -55,6 +58,7 @@ impl Variant {
             Variant::Lru => "lru_hash_map",
             Variant::Meta => "data_meta",
             Variant::HashFentry => "hash_map_fentry",
+            Variant::ExtSlice => "skb_ext_slice",
         }
     }
 
@@ -362,6 +366,7 @@ fn variant_by_name(name: &str) -> Result<Variant> {
     [
         Variant::Baseline,
         Variant::Ext,
+        Variant::ExtSlice,
         Variant::Hash,
         Variant::Lru,
         Variant::HashFentry,
@@ -459,6 +464,7 @@ fn main() -> Result<()> {
     let all = [
         Variant::Baseline,
         Variant::Ext,
+        Variant::ExtSlice,
         Variant::Hash,
         Variant::Lru,
         Variant::HashFentry,
@@ -472,6 +478,7 @@ fn main() -> Result<()> {
         for v in [
             Variant::Baseline,
             Variant::Ext,
+            Variant::ExtSlice,
             Variant::Hash,
             Variant::Lru,
             Variant::HashFentry,

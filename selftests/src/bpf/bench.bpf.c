@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Benchmark variants: the same writer/reader pair keeps 64 bytes per packet
- * in (0) nothing but a per-CPU scratch slot, (1) the skb extension, (2) a preallocated hash map keyed
- * by the skb pointer, (3) the same with an LRU hash, (4) XDP data_meta.
+ * in (0) nothing but a per-CPU scratch slot, (1) the skb extension through
+ * bpf_dynptr_write()/bpf_dynptr_read() copies, (6) the same through slices,
+ * built and checked in place, (2) a preallocated hash map keyed by the skb
+ * pointer, (3) the same with an LRU hash, (4) XDP data_meta.
  * The map variants delete their entry from the consume_skb and kfree_skb
  * tracepoints, as suggested upstream. `mode` picks the variant at runtime,
  * so all variants run the same programs and the same traffic.
@@ -20,11 +22,16 @@
 
 extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
 				    struct bpf_dynptr *ptr) __ksym;
+extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u64 offset,
+			      void *buffer, __u64 buffer__szk) __ksym;
+extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u64 offset,
+				   void *buffer, __u64 buffer__szk) __ksym;
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
 
-enum { MODE_BASELINE, MODE_EXT, MODE_HASH, MODE_LRU, MODE_META };
+enum { MODE_BASELINE, MODE_EXT, MODE_HASH, MODE_LRU, MODE_META,
+       MODE_EXT_SLICE = 6 };
 
 struct tag { __u8 b[TAG_SIZE]; };
 
@@ -82,6 +89,7 @@ int bench_write(struct __sk_buff *skb)
 	struct bpf_dynptr d;
 	struct tag t, *slot;
 	__u32 zero = 0;
+	__u8 *p;
 	__u64 key;
 	__u32 n;
 
@@ -91,7 +99,18 @@ int bench_write(struct __sk_buff *skb)
 	n = st.seen_w++;
 	if (tag_every > 1 && n % tag_every)
 		return 0;
-	make_tag(t.b, n);
+	if (mode == MODE_EXT_SLICE) {
+		/* in place, as data_meta's writer does */
+		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d))
+			goto fail;
+		p = bpf_dynptr_slice_rdwr(&d, 0, NULL, TAG_SIZE);
+		if (!p)
+			goto fail;
+		make_tag(p, n, 0);
+		st.written++;
+		return 0;
+	}
+	make_tag(t.b, n, 0);
 	switch (mode) {
 	case MODE_EXT:
 		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d) ||
@@ -125,8 +144,8 @@ fail:
 
 static __always_inline void count_read(const __u8 *t)
 {
-	__u32 seq;
-	int r = check_tag(t, &seq);
+	__u32 seq, id;
+	int r = check_tag(t, &seq, &id);
 
 	if (r > 0)
 		st.read_ok++;
@@ -144,12 +163,23 @@ int bench_read(struct __sk_buff *skb)
 	struct tag t = {};
 	__u32 zero = 0;
 	struct tag *v;
+	__u8 *p;
 	__u64 key;
 
 	if (!ours(skb, 0))
 		return 1;
 	st.seen_r++;
 	switch (mode) {
+	case MODE_EXT_SLICE:
+		/* in place, as a map value behind a lookup; an untagged packet
+		 * has no buffer to point to: the bounce buffer gets zeros
+		 */
+		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d))
+			break;
+		p = bpf_dynptr_slice(&d, 0, t.b, TAG_SIZE);
+		if (p)
+			count_read(p);
+		break;
 	case MODE_EXT:
 		if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d) ||
 		    bpf_dynptr_read(t.b, TAG_SIZE, &d, 0, 0))
@@ -244,7 +274,7 @@ int bench_xdp_write(struct xdp_md *ctx)
 	data = (void *)(long)ctx->data;
 	if (meta + TAG_SIZE > data)
 		return XDP_PASS;
-	make_tag(meta, n);
+	make_tag(meta, n, 0);
 	st.written++;
 	return XDP_PASS;
 }

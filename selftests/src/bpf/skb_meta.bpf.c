@@ -73,42 +73,72 @@ static __always_inline __u32 bool_u32(bool b)
 	return v;
 }
 
-/* Does the packet, whose IP header starts at @l3, go to cfg_port? */
-static __always_inline bool match_port(struct __sk_buff *skb, __u32 l3)
-{
-	__u8 proto, ihl;
-	__u16 dport;
-	__u32 l4;
+/* The packet's L4 header (offset in *l4, protocol in *proto), its IP
+ * header starting at @l3; ipip is looked through. L3_IS_UDP: the packet
+ * starts at its UDP header (socket filters).
+ */
+#define L3_IS_UDP 0xffffffffu
 
-	if (!cfg_port)
-		return false;
+static __always_inline bool find_l4(struct __sk_buff *skb, __u32 l3, __u32 *l4,
+				    __u8 *proto)
+{
+	__u8 ihl;
+
+	if (l3 == L3_IS_UDP) {
+		*l4 = 0;
+		*proto = IPPROTO_UDP_;
+		return true;
+	}
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(skb, l3, &ihl, 1))
 			return false;
-		if (bpf_skb_load_bytes(skb, l3 + 9, &proto, 1))
+		if (bpf_skb_load_bytes(skb, l3 + 9, proto, 1))
 			return false;
-		l4 = l3 + (ihl & 0xf) * 4;
-		if (proto == IPPROTO_IPIP_) {
+		*l4 = l3 + (ihl & 0xf) * 4;
+		if (*proto == IPPROTO_IPIP_) {
 			/* ipip: look at the inner header */
-			l3 = l4;
+			l3 = *l4;
 			if (bpf_skb_load_bytes(skb, l3, &ihl, 1))
 				return false;
-			if (bpf_skb_load_bytes(skb, l3 + 9, &proto, 1))
+			if (bpf_skb_load_bytes(skb, l3 + 9, proto, 1))
 				return false;
-			l4 = l3 + (ihl & 0xf) * 4;
+			*l4 = l3 + (ihl & 0xf) * 4;
 		}
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, l3 + 6, &proto, 1))
+		if (bpf_skb_load_bytes(skb, l3 + 6, proto, 1))
 			return false;
-		l4 = l3 + 40;
+		*l4 = l3 + 40;
 	} else {
 		return false;
 	}
-	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_)
+	return *proto == IPPROTO_TCP_ || *proto == IPPROTO_UDP_;
+}
+
+/* Does the packet, whose IP header starts at @l3, go to cfg_port? */
+static __always_inline bool match_port(struct __sk_buff *skb, __u32 l3)
+{
+	__u16 dport;
+	__u8 proto;
+	__u32 l4;
+
+	if (!cfg_port || !find_l4(skb, l3, &l4, &proto))
 		return false;
 	if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2))
 		return false;
 	return bpf_ntohs(dport) == cfg_port;
+}
+
+/* The packet's identity (PKT_ID_* in skb_meta.h); false if it has none. */
+static __always_inline bool packet_id(struct __sk_buff *skb, __u32 l3, __u32 *id,
+				      __u8 *proto)
+{
+	__u32 l4;
+
+	if (!find_l4(skb, l3, &l4, proto))
+		return false;
+	if (*proto == IPPROTO_TCP_)
+		return !bpf_skb_load_bytes(skb, l4 + 4, id, 4);
+	return !bpf_skb_load_bytes(skb, l4 + 8, id, 4);
 }
 
 /* Write @tag through the interface cfg_write_mode names. */
@@ -136,11 +166,13 @@ static __always_inline int write_tag(struct bpf_dynptr *meta, const __u8 *tag)
 	}
 }
 
-static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *st)
+static __always_inline void do_write(struct __sk_buff *skb, __u32 l3,
+				     struct hook_stats *st)
 {
 	struct bpf_dynptr meta;
 	__u8 tag[TAG_SIZE];
-	__u32 seq;
+	__u32 seq, id = 0;
+	__u8 proto;
 	int err;
 
 	st->seen++;
@@ -153,7 +185,8 @@ static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *s
 		return;
 	}
 	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
-	make_tag(tag, seq);
+	packet_id(skb, l3, &id, &proto);
+	make_tag(tag, seq, id);
 	err = write_tag(&meta, tag);
 	if (err) {
 		st->write_err++;
@@ -163,11 +196,30 @@ static __always_inline void do_write(struct __sk_buff *skb, struct hook_stats *s
 	st->written++;
 }
 
-static __always_inline void do_read(struct __sk_buff *skb, struct hook_stats *st)
+/* A well-formed tag: was it written on this packet? */
+static __always_inline void check_identity(struct __sk_buff *skb, __u32 l3,
+					   __u32 tag_id, struct hook_stats *st)
+{
+	__u32 id;
+	__u8 proto;
+
+	if (!packet_id(skb, l3, &id, &proto))
+		return;	/* counted in neither: read_ok != id_ok + id_within */
+	if (id == tag_id)
+		st->id_ok++;
+	else if (proto == IPPROTO_TCP_ &&
+		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
+		st->id_within++;
+	else
+		st->id_bad++;
+}
+
+static __always_inline void do_read(struct __sk_buff *skb, __u32 l3,
+				    struct hook_stats *st)
 {
 	struct bpf_dynptr meta;
 	__u8 tag[TAG_SIZE];
-	__u32 seq = 0;
+	__u32 seq = 0, id = 0;
 	int err, r;
 
 	st->seen++;
@@ -184,10 +236,11 @@ static __always_inline void do_read(struct __sk_buff *skb, struct hook_stats *st
 		st->last_err = err;
 		return;
 	}
-	r = check_tag(tag, &seq);
+	r = check_tag(tag, &seq, &id);
 	if (r > 0) {
 		st->read_ok++;
 		st->last_seq = seq;
+		check_identity(skb, l3, id, st);
 		if (seq >= SEQ_REWRITE)
 			st->seq_high++;
 	} else if (r == 0) {
@@ -205,7 +258,7 @@ int tc_write(struct __sk_buff *skb)
 		return 0; /* TC_ACT_OK */
 	if (skb->gso_segs > 1)
 		tc_write_stats.gso++;
-	do_write(skb, &tc_write_stats);
+	do_write(skb, ETH_HLEN, &tc_write_stats);
 	return 0;
 }
 
@@ -216,7 +269,7 @@ int tc_read(struct __sk_buff *skb)
 		return 0;
 	if (skb->gso_segs > 1)
 		tc_read_stats.gso++;
-	do_read(skb, &tc_read_stats);
+	do_read(skb, ETH_HLEN, &tc_read_stats);
 	return 0;
 }
 
@@ -228,7 +281,7 @@ int tc_read2(struct __sk_buff *skb)
 		return 0;
 	if (skb->gso_segs > 1)
 		tc_read2_stats.gso++;
-	do_read(skb, &tc_read2_stats);
+	do_read(skb, ETH_HLEN, &tc_read2_stats);
 	return 0;
 }
 
@@ -241,13 +294,15 @@ int tc_fresh_check(struct __sk_buff *skb)
 {
 	struct bpf_dynptr meta;
 	__u8 tag[TAG_SIZE];
-	__u8 *p;
-	__u32 seq;
+	__u32 seq, id = 0;
 	int i, zero = 1;
+	__u8 proto;
+	__u8 *p;
 
 	if (!match_port(skb, ETH_HLEN))
 		return 0;
 	fresh_stats.seen++;
+	packet_id(skb, ETH_HLEN, &id, &proto);
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta)) {
 		fresh_stats.dynptr_err++;
 		return 0;
@@ -265,7 +320,7 @@ int tc_fresh_check(struct __sk_buff *skb)
 	else
 		fresh_stats.read_bad++;
 	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
-	make_tag(tag, seq);
+	make_tag(tag, seq, id);
 	for (i = 0; i < TAG_SIZE; i++)
 		p[i] = tag[i];
 	fresh_stats.written++;
@@ -277,7 +332,7 @@ SEC("tc")
 int tc_read_l3(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_read(skb, &tc_read_stats);
+		do_read(skb, 0, &tc_read_stats);
 	return 0;
 }
 
@@ -285,7 +340,7 @@ SEC("tc")
 int tc_write_l3(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_write(skb, &tc_write_stats);
+		do_write(skb, 0, &tc_write_stats);
 	return 0;
 }
 
@@ -293,7 +348,7 @@ SEC("cgroup_skb/ingress")
 int cg_read(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_read(skb, &cg_read_stats);
+		do_read(skb, 0, &cg_read_stats);
 	return 1;
 }
 
@@ -301,7 +356,7 @@ SEC("cgroup_skb/egress")
 int cg_write(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_write(skb, &cg_write_stats);
+		do_write(skb, 0, &cg_write_stats);
 	return 1;
 }
 
@@ -310,7 +365,7 @@ SEC("action")
 int act_write(struct __sk_buff *skb)
 {
 	if (match_port(skb, ETH_HLEN))
-		do_write(skb, &act_write_stats);
+		do_write(skb, ETH_HLEN, &act_write_stats);
 	return 0; /* TC_ACT_OK */
 }
 
@@ -318,7 +373,7 @@ SEC("action")
 int act_read(struct __sk_buff *skb)
 {
 	if (match_port(skb, ETH_HLEN))
-		do_read(skb, &act_read_stats);
+		do_read(skb, ETH_HLEN, &act_read_stats);
 	return 0;
 }
 
@@ -330,7 +385,7 @@ SEC("lwt_out")
 int lwt_write(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_write(skb, &lwt_write_stats);
+		do_write(skb, 0, &lwt_write_stats);
 	return 0; /* BPF_OK */
 }
 
@@ -338,7 +393,7 @@ SEC("lwt_xmit")
 int lwt_read(struct __sk_buff *skb)
 {
 	if (match_port(skb, 0))
-		do_read(skb, &lwt_read_stats);
+		do_read(skb, 0, &lwt_read_stats);
 	return 0; /* BPF_OK */
 }
 
@@ -365,22 +420,25 @@ int sock_read(struct __sk_buff *skb)
 	struct bpf_dynptr meta;
 	__u8 byte = 0xff;
 
-	do_read(skb, &sock_stats);
+	do_read(skb, L3_IS_UDP, &sock_stats);
 	if (!bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
 		sock_write_ret = bpf_dynptr_write(&meta, 0, &byte, 1, 0);
 	return skb->len;
 }
 
-/* Tag, clone the packet to cfg_clone_ifindex, then overwrite the tag of
- * the original: the write must unshare the buffer, so the clone keeps the
- * first tag and the original carries the second (sequence + 1000000).
+/* Tag, clone the packet to cfg_clone_ifindex, then rewrite the sequence
+ * number (bytes 4-7 alone) of the original's tag: the write must unshare
+ * the buffer, so the clone keeps the first tag, and the copy must carry
+ * the 60 bytes the write did not touch, so the original's tag is still
+ * well-formed, with sequence + SEQ_REWRITE.
  */
 SEC("tc")
 int tc_clone_write(struct __sk_buff *skb)
 {
 	struct bpf_dynptr meta;
 	__u8 tag[TAG_SIZE];
-	__u32 seq;
+	__u32 seq, id = 0;
+	__u8 proto;
 
 	if (!match_port(skb, ETH_HLEN))
 		return 0;
@@ -388,7 +446,8 @@ int tc_clone_write(struct __sk_buff *skb)
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
 		return 0;
 	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
-	make_tag(tag, seq);
+	packet_id(skb, ETH_HLEN, &id, &proto);
+	make_tag(tag, seq, id);
 	if (bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0))
 		return 0;
 	clone_stats.written++;
@@ -396,8 +455,8 @@ int tc_clone_write(struct __sk_buff *skb)
 	/* bpf_clone_redirect() changes packet data: take a new dynptr. */
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
 		return 0;
-	make_tag(tag, seq + SEQ_REWRITE);
-	clone_rewrite_ret = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	seq += SEQ_REWRITE;
+	clone_rewrite_ret = bpf_dynptr_write(&meta, 4, &seq, 4, 0);
 	return 0;
 }
 
@@ -515,7 +574,7 @@ int tc_pkt_ptr_after_write(struct __sk_buff *skb)
 
 	if ((void *)(ip + 20) > data_end || !match_port(skb, ETH_HLEN))
 		return 0;
-	do_write(skb, &tc_write_stats);
+	do_write(skb, ETH_HLEN, &tc_write_stats);
 	if (ip[0] == 0x45)
 		pkt_ptr_ok++;
 	return 0;

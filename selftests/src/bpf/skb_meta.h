@@ -15,6 +15,13 @@
 #define WRITE_SLICE 1		/* bpf_dynptr_slice_rdwr(), byte by byte */
 #define WRITE_MEMSET 2		/* bpf_dynptr_memset() attaches, then write */
 
+/* Packet identity in a tag (bytes 8-11): the first four bytes of a UDP
+ * payload (the tests' senders number their datagrams there), the sequence
+ * number of a TCP segment. A GSO segment's sequence number lies within
+ * PKT_ID_GSO_SPAN of its tag's.
+ */
+#define PKT_ID_GSO_SPAN 65536
+
 /* tc_clone_write rewrites the original's tag with seq + SEQ_REWRITE. */
 #define SEQ_REWRITE 1000000
 
@@ -30,6 +37,9 @@ struct hook_stats {
 	__u64 gso;		/* packets with gso_segs > 1 */
 	__u64 seq_high;		/* well-formed tags with seq >= SEQ_REWRITE */
 	__u64 err_null;		/* dynptr was null after a failed create */
+	__u64 id_ok;		/* read_ok, and the tag's packet identity is this packet's */
+	__u64 id_within;	/* read_ok on a TCP segment of the packet the tag was written on (GSO) */
+	__u64 id_bad;		/* read_ok, but the tag was written on another packet */
 	__s64 last_err;		/* last error code seen */
 	__u32 last_seq;		/* sequence number in the last tag read */
 	__u8 last_tag[TAG_SIZE];/* the last tag read */
