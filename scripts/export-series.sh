@@ -7,6 +7,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Whoever exports the series signs it off, with the identity of their git
+# config (the project checkout's, which falls back to the global one): a
+# placeholder is no Developer's Certificate of Origin.
+name=$(git -C "$SKBX_TOP" config user.name || true)
+email=$(git -C "$SKBX_TOP" config user.email || true)
+[ -n "$name" ] && [ -n "$email" ] ||
+	die "no git identity to sign the series off with: git config --global user.name 'Your Name'; git config --global user.email you@example.net"
+case $email in
+*@localhost | *@example.org | *@example.com | *.invalid)
+	die "git identity <$email> is a placeholder: sign the series off with your own (git config user.email)" ;;
+esac
+signer="$name <$email>"
+
 cd "$KSRC"
 branch=$(git rev-parse --abbrev-ref HEAD)
 n=$(git rev-list --count base..HEAD)
@@ -16,10 +29,22 @@ cover="$SKBX_TOP/patches/cover-letter.in"
 [ -f "$cover" ] || die "missing $cover"
 git config "branch.$branch.description" "$(cat "$cover")"
 
+# No commit may carry a placeholder sign-off into the export.
+if git log --format=%B base..HEAD | grep -qiE '^Signed-off-by: .*@(localhost|example\.(org|com))>'; then
+	die "commits on $branch carry a placeholder Signed-off-by: reword them (git rebase -i base)"
+fi
+
 rm -f "$SKBX_TOP"/patches/*.patch
-git format-patch -q --cover-letter --cover-from-description=subject --base=base \
+# --signoff adds the exporter's Signed-off-by where it is missing; the
+# cover letter's From: is the exporter; --base adds base-commit, as b4 does.
+git -c user.name="$name" -c user.email="$email" format-patch -q --signoff --from="$signer" \
+	--cover-letter --cover-from-description=subject --base=base \
 	--subject-prefix="PATCH RFC bpf-next" -o "$SKBX_TOP/patches" base..HEAD
-log "exported $n patches from $branch to patches/"
+for p in "$SKBX_TOP"/patches/0*.patch; do
+	case $p in */0000-cover-letter.patch) continue ;; esac
+	grep -qxF "Signed-off-by: $signer" "$p" || die "$(basename "$p") lacks 'Signed-off-by: $signer'"
+done
+log "exported $n patches from $branch to patches/, signed off by $signer"
 
 if checkpatch_series; then
 	log "checkpatch --strict: clean"
