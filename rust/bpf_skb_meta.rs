@@ -118,6 +118,17 @@ impl Provider for Hooks {
     }
 }
 
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        // Dropped after the registration is gone: no hook runs any more, so `live` is final for
+        // this instance. Those buffers are the kernel's to wipe and free now.
+        pr_info!(
+            "unregistered with {} buffers live: the kernel frees them\n",
+            self.state.live.load(Relaxed)
+        );
+    }
+}
+
 struct BpfSkbMeta {
     // Dropped in declaration order: unregister the hooks before debugfs and the state go.
     _registration: Registration<Hooks>,

@@ -57,6 +57,6 @@ calibrate() {
 calibrate || calibrate || exit 1
 "$perf" report -i "$out/perf-calibrate.data" --stdio --sort sym -n \
 	>"$out/profile-calibrate.txt" 2>/dev/null
-for v in baseline skb_ext hash_map hash_map_fentry; do
+for v in baseline skb_ext skb_ext_slice hash_map hash_map_fentry; do
 	record "$v" "$bench" profile "$v" "${SKBX_PROFILE_PACKETS:-10000}" || exit 1
 done

@@ -49,7 +49,7 @@ fi
 
 log "building the kernel ($(nproc) jobs, ccache in $CCACHE_DIR)"
 start=$(date +%s)
-if ! kmake -s bzImage modules >"$KOUT/build.log" 2>&1; then
+if ! build_with_progress "$KOUT" "$KOUT/build.log" kmake -s bzImage modules; then
 	grep -v -e '^die__' -e '^tag__' "$KOUT/build.log" | tail -40 >&2
 	die "kernel build failed (log: $KOUT/build.log)"
 fi

@@ -55,15 +55,7 @@ fi
 
 log "building $KDIR in $out ($(nproc) jobs, ccache in $CCACHE_DIR)"
 start=$(date +%s)
-umake -s bzImage modules >"$out/build.log" 2>&1 &
-pid=$!
-# A cold build takes many minutes: say how far it got, once a minute.
-while kill -0 "$pid" 2>/dev/null; do
-	sleep 60
-	kill -0 "$pid" 2>/dev/null || break
-	log "  $(($(date +%s) - start)) s: $(find "$out" -name '*.o' | wc -l) objects built"
-done
-if ! wait "$pid"; then
+if ! build_with_progress "$out" "$out/build.log" umake -s bzImage modules; then
 	grep -v -e '^die__' -e '^tag__' "$out/build.log" | tail -40 >&2
 	die "kernel build failed (log: $out/build.log)"
 fi

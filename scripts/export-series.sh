@@ -29,7 +29,10 @@ cover="$SKBX_TOP/patches/cover-letter.in"
 [ -f "$cover" ] || die "missing $cover"
 git config "branch.$branch.description" "$(cat "$cover")"
 
-# No commit may carry a placeholder sign-off into the export.
+# No commit may carry a placeholder author or sign-off into the export.
+if git log --format=%ae base..HEAD | grep -qiE '@(localhost|example\.(org|com))$'; then
+	die "commits on $branch have a placeholder author: git rebase base --exec 'git commit --amend --no-edit --reset-author' (with your identity in git config)"
+fi
 if git log --format=%B base..HEAD | grep -qiE '^Signed-off-by: .*@(localhost|example\.(org|com))>'; then
 	die "commits on $branch carry a placeholder Signed-off-by: reword them (git rebase -i base)"
 fi

@@ -165,3 +165,24 @@ check_config_kept() {
 	done
 	return $bad
 }
+
+# Run a long build command (its output to LOG) and say how far it got, once a
+# minute: objects built so far out of the previous build's count in OUT (a
+# cold build of the dev kernel is ~15 minutes of silence otherwise).
+#   build_with_progress OUT LOG COMMAND...
+build_with_progress() {
+	local out=$1 logf=$2 start pid total n
+	shift 2
+	start=$(date +%s)
+	total=$(cat "$out/.objects-built" 2>/dev/null || true)
+	"$@" >"$logf" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 60
+		kill -0 "$pid" 2>/dev/null || break
+		n=$(find "$out" -name '*.o' -newer "$logf" 2>/dev/null | wc -l)
+		log "  $(($(date +%s) - start)) s: $n objects (re)built${total:+ of about $total in a full build}"
+	done
+	wait "$pid" || return 1
+	find "$out" -name '*.o' | wc -l >"$out/.objects-built"
+}

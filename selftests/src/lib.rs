@@ -134,6 +134,20 @@ impl Netns {
         .map_err(|_| anyhow!("thread in netns panicked"))?
     }
 
+    /// Moves the calling thread into this namespace until the guard is dropped: for what must
+    /// be created in the namespace (a netfilter link) from values that cannot move to another
+    /// thread.
+    pub fn enter(&self) -> Result<NetnsGuard> {
+        let back = fs::File::open("/proc/thread-self/ns/net").context("open own netns")?;
+        let path = format!("/run/netns/{}", self.name);
+        let file = fs::File::open(&path).with_context(|| format!("open {path}"))?;
+        // SAFETY: setns() on a valid namespace fd only changes this thread's netns.
+        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            bail!("setns({path}): {}", std::io::Error::last_os_error());
+        }
+        Ok(NetnsGuard { back })
+    }
+
     /// The ifindex of `dev` in this namespace.
     pub fn ifindex(&self, dev: &str) -> Result<u32> {
         let dev = dev.to_string();
@@ -501,6 +515,19 @@ pub mod module {
     }
 }
 
+/// Returned by [`Netns::enter`]: takes the thread back to its namespace when dropped.
+pub struct NetnsGuard {
+    back: fs::File,
+}
+
+impl Drop for NetnsGuard {
+    fn drop(&mut self) {
+        // SAFETY: setns() on the namespace fd the thread came from.
+        let rc = unsafe { libc::setns(self.back.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns back: {}", std::io::Error::last_os_error());
+    }
+}
+
 /// Opens and loads the skeleton into `$storage` with `$port` as the L4 port the programs match.
 #[macro_export]
 macro_rules! load_skel {
@@ -652,6 +679,8 @@ pub mod errno {
     pub const E2BIG: i64 = -7;
     /// -ENOMEM
     pub const ENOMEM: i64 = -12;
+    /// -ENOENT
+    pub const ENOENT: i64 = -2;
     /// -EOPNOTSUPP
     pub const EOPNOTSUPP: i64 = -95;
 }

@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "skb_meta.h"
 #include "tag.bpf.h"
 
@@ -32,6 +33,7 @@ extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx,
 			      const struct bpf_dynptr *dst,
 			      const struct bpf_dynptr *siv__nullable) __ksym;
 extern void bpf_rcu_read_lock(void) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 
 #define ETH_HLEN 14
@@ -54,11 +56,13 @@ struct hook_stats sock_stats, clone_stats, meta_stats, tc_read2_stats, fresh_sta
 struct hook_stats lwt_write_stats, lwt_read_stats, act_write_stats, act_read_stats;
 struct bad_input bad;
 __u32 seq_next;
-__s32 sock_write_ret;
 __s32 cg_flags0_ret;
 __u32 cg_flags0_null;
 __s32 clone_redirect_ret;
 __s32 clone_rewrite_ret;
+__u64 clone_rewrite_err;	/* rewrites that failed (copy on write without memory) */
+struct bad_flags_result bad_flags_tc, bad_flags_act, bad_flags_cg, bad_flags_sock;
+struct bad_flags_result bad_flags_lwt;
 __s32 xdp_meta_ret;
 __u64 pkt_ptr_ok;		/* tc_pkt_ptr_after_write: IPv4 header read after */
 __u64 ext_slice_ok;		/* ext_slice_rdwr/ext_slice_rd: slices taken */
@@ -417,12 +421,19 @@ int cg_flags0(struct __sk_buff *skb)
 SEC("socket")
 int sock_read(struct __sk_buff *skb)
 {
+	do_read(skb, L3_IS_UDP, &sock_stats);
+	return skb->len;
+}
+
+/* Socket filters only read the extension: a write is refused at load. */
+SEC("?socket")
+int reject_write_in_socket_filter(struct __sk_buff *skb)
+{
 	struct bpf_dynptr meta;
 	__u8 byte = 0xff;
 
-	do_read(skb, L3_IS_UDP, &sock_stats);
 	if (!bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
-		sock_write_ret = bpf_dynptr_write(&meta, 0, &byte, 1, 0);
+		bpf_dynptr_write(&meta, 0, &byte, 1, 0);
 	return skb->len;
 }
 
@@ -439,6 +450,7 @@ int tc_clone_write(struct __sk_buff *skb)
 	__u8 tag[TAG_SIZE];
 	__u32 seq, id = 0;
 	__u8 proto;
+	int err;
 
 	if (!match_port(skb, ETH_HLEN))
 		return 0;
@@ -448,8 +460,12 @@ int tc_clone_write(struct __sk_buff *skb)
 	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
 	packet_id(skb, ETH_HLEN, &id, &proto);
 	make_tag(tag, seq, id);
-	if (bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0))
+	err = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	if (err) {
+		clone_stats.write_err++;
+		clone_stats.last_err = err;
 		return 0;
+	}
 	clone_stats.written++;
 	clone_redirect_ret = bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
 	/* bpf_clone_redirect() changes packet data: take a new dynptr. */
@@ -457,6 +473,8 @@ int tc_clone_write(struct __sk_buff *skb)
 		return 0;
 	seq += SEQ_REWRITE;
 	clone_rewrite_ret = bpf_dynptr_write(&meta, 4, &seq, 4, 0);
+	if (clone_rewrite_ret)
+		clone_rewrite_err++;
 	return 0;
 }
 
@@ -763,6 +781,274 @@ int reject_write_rdonly_slice(struct __sk_buff *skb)
 		return 0;
 	p[0] = 1;
 	return 0;
+}
+
+/* Bad flags, in every program type that has the kfunc (run with
+ * BPF_PROG_TEST_RUN): -EINVAL and a null dynptr, and the next call with
+ * the right flag still works.
+ */
+static __always_inline void bad_flags_check(struct __sk_buff *skb,
+					    struct bad_flags_result *r)
+{
+	struct bpf_dynptr meta;
+
+	r->runs++;
+	r->bit1_ret = bpf_dynptr_from_skb_meta(skb, 1 << 1, &meta);
+	r->bit1_null = bool_u32(bpf_dynptr_is_null(&meta));
+	r->all_ret = bpf_dynptr_from_skb_meta(skb, ~0ULL, &meta);
+	r->all_null = bool_u32(bpf_dynptr_is_null(&meta));
+	r->ext_and_bit_ret = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F | 1 << 5,
+						      &meta);
+	r->ext_and_bit_null = bool_u32(bpf_dynptr_is_null(&meta));
+	r->ext_ret = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta);
+}
+
+SEC("?tc")
+int tc_bad_flags(struct __sk_buff *skb)
+{
+	bad_flags_check(skb, &bad_flags_tc);
+	return 0;
+}
+
+SEC("?action")
+int act_bad_flags(struct __sk_buff *skb)
+{
+	bad_flags_check(skb, &bad_flags_act);
+	return 0;
+}
+
+SEC("?cgroup_skb/ingress")
+int cg_bad_flags(struct __sk_buff *skb)
+{
+	bad_flags_check(skb, &bad_flags_cg);
+	return 1;
+}
+
+SEC("?socket")
+int sock_bad_flags(struct __sk_buff *skb)
+{
+	bad_flags_check(skb, &bad_flags_sock);
+	return 0;
+}
+
+SEC("?lwt_in")
+int lwt_bad_flags(struct __sk_buff *skb)
+{
+	bad_flags_check(skb, &bad_flags_lwt);
+	return 0;
+}
+
+/* --- Where packets are observed: read-only, through a trusted sk_buff --- */
+
+struct hook_stats drop_stats, lsm_stats, nf_stats, sockops_stats, noent_stats;
+__u64 drop_reason_match;	/* tagged drops with the reason the test expects */
+__u32 drop_reason_last;		/* drop reason of the last tagged drop */
+__u64 sockops_no_skb;		/* PARSE_HDR_OPT callbacks without a packet */
+__u64 observe_rdonly;		/* well-formed tags read through a read-only dynptr */
+struct drop_record drop_log[DROP_LOG_LEN];	/* the last tagged drops */
+__u32 drop_log_n;
+
+/* Read the tag of a packet that an observer holds as a struct sk_buff *;
+ * untagged packets (-ENOENT) are counted as read_zero, allocating nothing.
+ */
+static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq, id;
+	int err, r;
+
+	st->seen++;
+	err = bpf_dynptr_from_skb_meta((struct __sk_buff *)skb,
+				       BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
+				       &meta);
+	if (err == -2 /* -ENOENT */) {
+		st->read_zero++;
+		st->err_null += bool_u32(bpf_dynptr_is_null(&meta));
+		return 0;
+	}
+	if (err) {
+		st->dynptr_err++;
+		st->last_err = err;
+		return 0;
+	}
+	if (bpf_dynptr_read(tag, TAG_SIZE, &meta, 0, 0)) {
+		st->read_bad++;
+		return 0;
+	}
+	r = check_tag(tag, &seq, &id);
+	if (r > 0) {
+		st->read_ok++;
+		st->last_seq = seq;
+		observe_rdonly += bool_u32(bpf_dynptr_is_rdonly(&meta));
+	} else if (r == 0) {
+		st->read_zero++;
+	} else {
+		st->read_bad++;
+	}
+	return r;
+}
+
+/* Tag at tc ingress, then drop: kfree_skb reports SKB_DROP_REASON_TC_INGRESS. */
+SEC("?tc")
+int tc_write_drop(struct __sk_buff *skb)
+{
+	if (!match_port(skb, ETH_HLEN))
+		return 0; /* TC_ACT_OK */
+	do_write(skb, ETH_HLEN, &tc_write_stats);
+	return 2; /* TC_ACT_SHOT */
+}
+
+/* Which drop reason hit my tagged packets? */
+SEC("?tp_btf/kfree_skb")
+int BPF_PROG(trace_tagged_drops, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	if (observe(skb, &drop_stats) > 0) {
+		__u32 i = drop_log_n++ % DROP_LOG_LEN;
+
+		drop_log[i].seq = drop_stats.last_seq;
+		drop_log[i].reason = reason;
+		drop_reason_last = reason;
+		if (reason == bpf_core_enum_value(enum skb_drop_reason,
+						  SKB_DROP_REASON_TC_INGRESS))
+			drop_reason_match++;
+	}
+	return 0;
+}
+
+/* A tracing program may not write the tag. */
+SEC("?tp_btf/kfree_skb")
+int BPF_PROG(reject_write_in_tracing, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct bpf_dynptr meta;
+	__u8 byte = 1;
+
+	if (!bpf_dynptr_from_skb_meta((struct __sk_buff *)skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		bpf_dynptr_write(&meta, 0, &byte, 1, 0);
+	return 0;
+}
+
+/* Nor a writable slice of it in an LSM program. */
+SEC("?lsm/socket_sock_rcv_skb")
+int BPF_PROG(reject_slice_rdwr_in_lsm, struct sock *sk, struct sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta((struct __sk_buff *)skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, 8);
+	if (p)
+		p[0] = 1;
+	return 0;
+}
+
+/* The tag where the socket layer admits a packet. */
+SEC("?lsm/socket_sock_rcv_skb")
+int BPF_PROG(lsm_sock_rcv_read, struct sock *sk, struct sk_buff *skb, int ret)
+{
+	observe(skb, &lsm_stats);
+	return ret;
+}
+
+/* struct bpf_nf_ctx, which vmlinux.h has only from a kernel with netfilter
+ * (the benchmark's has none): the verifier checks the context's offsets.
+ */
+struct nf_ctx_view {
+	const void *state;
+	struct sk_buff *skb;
+};
+
+/* The tag at a netfilter hook (LOCAL_IN), from the context's skb. */
+SEC("?netfilter")
+int nf_read(struct nf_ctx_view *ctx)
+{
+	observe(ctx->skb, &nf_stats);
+	return 1; /* NF_ACCEPT */
+}
+
+/* The tag of incoming TCP segments, in sock_ops' header-option parsing,
+ * asked for on every packet once the connection is established.
+ */
+SEC("?sockops")
+int sockops_read(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock_ops_kern *kctx;
+	struct sk_buff *skb;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					  BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		kctx = bpf_cast_to_kern_ctx(skops);
+		skb = kctx->skb;
+		if (!skb) {
+			sockops_no_skb++;
+			break;
+		}
+		observe(skb, &sockops_stats);
+		break;
+	}
+	return 1;
+}
+
+/* Tag every other matched packet with zeros (bpf_dynptr_memset() attaches
+ * a buffer), leave the others untagged.
+ */
+SEC("?tc")
+int tc_tag_zeros_every_other(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	if (tc_write_stats.seen++ & 1)
+		return 0;
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta) ||
+	    bpf_dynptr_memset(&meta, 0, TAG_SIZE, 0)) {
+		tc_write_stats.write_err++;
+		return 0;
+	}
+	tc_write_stats.written++;
+	return 0;
+}
+
+/* Absent or zeros? BPF_DYNPTR_SKB_EXT_NOENT_F tells. */
+SEC("?cgroup_skb/ingress")
+int cg_read_noent(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	int err, i, zero = 1;
+
+	if (!match_port(skb, 0))
+		return 1;
+	noent_stats.seen++;
+	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
+				       &meta);
+	if (err) {
+		noent_stats.dynptr_err++;
+		noent_stats.last_err = err;
+		noent_stats.err_null += bool_u32(bpf_dynptr_is_null(&meta));
+		return 1;
+	}
+	if (bpf_dynptr_read(tag, TAG_SIZE, &meta, 0, 0)) {
+		noent_stats.read_bad++;
+		return 1;
+	}
+	for (i = 0; i < TAG_SIZE; i++)
+		if (tag[i])
+			zero = 0;
+	if (zero)
+		noent_stats.read_zero++;
+	else
+		noent_stats.read_bad++;
+	return 1;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -66,4 +66,23 @@ struct bad_input {
 	__u32 untagged_slice_copy;	/* ... and with one, zeros in it */
 };
 
+/* A tagged packet's drop, seen by tp_btf/kfree_skb (trace_tagged_drops). */
+#define DROP_LOG_LEN 8
+struct drop_record {
+	__u32 seq;		/* sequence number in its tag */
+	__u32 reason;		/* enum skb_drop_reason */
+};
+
+/* Bad flags in one program type (bad_flags_check()), from one run. */
+struct bad_flags_result {
+	__u32 runs;
+	__s32 bit1_ret;		/* flags = 1 << 1 */
+	__u32 bit1_null;	/* dynptr null after that */
+	__s32 all_ret;		/* flags = ~0 */
+	__u32 all_null;
+	__s32 ext_and_bit_ret;	/* BPF_DYNPTR_SKB_EXT_F | 1 << 5 */
+	__u32 ext_and_bit_null;
+	__s32 ext_ret;		/* BPF_DYNPTR_SKB_EXT_F alone, afterwards: still works */
+};
+
 #endif
