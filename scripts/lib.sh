@@ -175,12 +175,13 @@ build_with_progress() {
 	shift 2
 	start=$(date +%s)
 	total=$(cat "$out/.objects-built" 2>/dev/null || true)
+	touch "$out/.build-start"
 	"$@" >"$logf" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 60
 		kill -0 "$pid" 2>/dev/null || break
-		n=$(find "$out" -name '*.o' -newer "$logf" 2>/dev/null | wc -l)
+		n=$(find "$out" -name '*.o' -newer "$out/.build-start" 2>/dev/null | wc -l)
 		log "  $(($(date +%s) - start)) s: $n objects (re)built${total:+ of about $total in a full build}"
 	done
 	wait "$pid" || return 1

@@ -17,6 +17,9 @@ mkdir -p /run/netns
 ulimit -l unlimited
 echo "guest up after $(cut -d' ' -f1 /proc/uptime) s" >"$results/guest.log"
 
+# The module is loaded again by most tests: from guest memory, not from the
+# host's file system over 9p.
+copy=$(mktemp -d) && cp "$module" "$copy/" && module=$copy/$(basename "$module")
 if ! insmod "$module" >>"$results/guest.log" 2>&1; then
 	echo "insmod $module failed" >>"$results/guest.log"
 fi

@@ -11,7 +11,8 @@
 # Environment: SKBX_KDIR (kernel build dir, default the cached dev build),
 # SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G),
 # SKBX_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark),
-# SKBX_VM_APPEND (kernel command line instead of the debug profile's).
+# SKBX_VM_APPEND (kernel command line instead of the debug profile's),
+# SKBX_VM_FS (9p, the default, or virtiofs).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -62,8 +63,17 @@ fi
 if [ -n "$kvm_opt" ]; then accel=TCG; else accel=KVM; fi
 log "booting $(basename "$image") from $kdir under $accel (timeout ${vm_timeout}s)"
 
+# The guest's file systems (its root is the host's, plus the results dir)
+# go over 9p, not virtiofs: on this machine virtiofs started corrupting guest
+# memory after a few hours of uptime (every process, vm-tests, python3,
+# ls, segfaulting at random addresses; the same kernels and binaries run
+# cleanly over 9p, and ran cleanly over virtiofs earlier the same day).
+# SKBX_VM_FS=virtiofs goes back to vng's default.
+fs_opt=--force-9p
+[ "${SKBX_VM_FS:-9p}" = virtiofs ] && fs_opt=
+
 start=$(date +%s.%N)
-timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt --verbose \
+timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt $fs_opt --verbose \
 	--cpus "${SKBX_VM_CPUS:-2}" --memory "${SKBX_VM_MEM:-2G}" \
 	--rwdir "$results" --cwd "$results" --append "$append" ${SKBX_VM_QEMU_OPTS:+--qemu-opts "$SKBX_VM_QEMU_OPTS"} \
 	--exec "$*" </dev/null >"$results/console.log" 2>&1

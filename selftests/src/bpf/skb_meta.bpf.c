@@ -947,10 +947,10 @@ int BPF_PROG(reject_slice_rdwr_in_lsm, struct sock *sk, struct sk_buff *skb)
 
 /* The tag where the socket layer admits a packet. */
 SEC("?lsm/socket_sock_rcv_skb")
-int BPF_PROG(lsm_sock_rcv_read, struct sock *sk, struct sk_buff *skb, int ret)
+int BPF_PROG(lsm_sock_rcv_read, struct sock *sk, struct sk_buff *skb)
 {
 	observe(skb, &lsm_stats);
-	return ret;
+	return 0;	/* admit it */
 }
 
 /* struct bpf_nf_ctx, which vmlinux.h has only from a kernel with netfilter
