@@ -25,6 +25,10 @@ if [ -z "$perf" ]; then
 	exit 1
 fi
 sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1 net.core.bpf_jit_kallsyms=1
+# perf.data in the guest's own tmpfs: perf record writes nothing usable to
+# the shared results dir over 9p (an 824-byte header, then nothing); the
+# reports, plain text, go to the results dir.
+data=$(mktemp -d)
 record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 	local name=$1 fifos period; shift
 	fifos=$(mktemp -d)	# the guest's own tmpfs: no fifos on the shared dir
@@ -41,9 +45,9 @@ record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 		# stay out of the profile).
 		SKBX_PERF_CTL=$fifos/ctl SKBX_PERF_ACK=$fifos/ack \
 			"$perf" record -q --no-bpf-event -e cpu-clock -c "$period" -D -1 \
-			--control "fifo:$fifos/ctl,$fifos/ack" -o "$out/perf-$name.data" -- "$@" \
+			--control "fifo:$fifos/ctl,$fifos/ack" -o "$data/perf-$name.data" -- "$@" \
 			>"$out/profile-$name.log" 2>&1 || { cat "$out/profile-$name.log" >&2; return 1; }
-		"$perf" report -i "$out/perf-$name.data" --stdio --sort sym -n --percent-limit 0.02 \
+		"$perf" report -i "$data/perf-$name.data" --stdio --sort sym -n --percent-limit 0.02 \
 			>"$out/profile-$name-$period.txt" 2>/dev/null
 	done
 }
@@ -51,11 +55,11 @@ record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 # One retry: a calibration run once died of a segfault in its final write
 # to stdout under TCG (not reproduced since).
 calibrate() {
-	"$perf" record -q --no-bpf-event -e cpu-clock -c 10000 -o "$out/perf-calibrate.data" -- \
+	"$perf" record -q --no-bpf-event -e cpu-clock -c 10000 -o "$data/perf-calibrate.data" -- \
 		"$bench" calibrate >"$out/profile-calibrate.log" 2>&1
 }
 calibrate || calibrate || exit 1
-"$perf" report -i "$out/perf-calibrate.data" --stdio --sort sym -n \
+"$perf" report -i "$data/perf-calibrate.data" --stdio --sort sym -n \
 	>"$out/profile-calibrate.txt" 2>/dev/null
 for v in baseline skb_ext skb_ext_slice hash_map hash_map_fentry; do
 	record "$v" "$bench" profile "$v" "${SKBX_PROFILE_PACKETS:-10000}" || exit 1

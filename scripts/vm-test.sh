@@ -21,12 +21,13 @@ rm -rf "$results"; mkdir -p "$results"
 cp "$bin" "$results/vm-tests"
 cp "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"
 cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
-# The suite (34 tests, ~3 min under TCG on an idle host) must finish in 8
-# minutes, which leaves room for a busy host; each test gets 150 s (the
-# slowest takes ~20 s), so a hung one still leaves time for the rest. The
-# VM gets a margin for boot and the kmemleak scan.
-SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-720} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 480 \
+# The suite (44 tests, one process each) must finish in 11 minutes, which
+# leaves room for a busy host (a run beside two kernel builds took 10.7);
+# each test gets 150 s (the slowest, module_reload_under_traffic, takes
+# ~50-70 s), so a hung one still leaves time for the rest. The VM gets a
+# margin for boot and the kmemleak scan.
+SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-900} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
+	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 660 \
 	"$results/vm-suite.sh" 150 "$results/vm-tests" ${SKBX_TEST_FILTER:-}
 vm_status=$?
 

@@ -209,13 +209,16 @@ static __always_inline void check_identity(struct __sk_buff *skb, __u32 l3,
 
 	if (!packet_id(skb, l3, &id, &proto))
 		return;	/* counted in neither: read_ok != id_ok + id_within */
+	/* Atomic: readers on both CPUs at once (the stress test) must not
+	 * lose counts, or read_ok and the identity counts would disagree.
+	 */
 	if (id == tag_id)
-		st->id_ok++;
+		__sync_fetch_and_add(&st->id_ok, 1);
 	else if (proto == IPPROTO_TCP_ &&
 		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
-		st->id_within++;
+		__sync_fetch_and_add(&st->id_within, 1);
 	else
-		st->id_bad++;
+		__sync_fetch_and_add(&st->id_bad, 1);
 }
 
 static __always_inline void do_read(struct __sk_buff *skb, __u32 l3,
@@ -242,7 +245,7 @@ static __always_inline void do_read(struct __sk_buff *skb, __u32 l3,
 	}
 	r = check_tag(tag, &seq, &id);
 	if (r > 0) {
-		st->read_ok++;
+		__sync_fetch_and_add(&st->read_ok, 1);
 		st->last_seq = seq;
 		check_identity(skb, l3, id, st);
 		if (seq >= SEQ_REWRITE)
