@@ -89,10 +89,13 @@ case $rc in
 *) warn "the guest command failed (exit $rc)"; status=1 ;;
 esac
 
-# Kernel splats anywhere on the console or in the guest's dmesg.
+# Kernel splats anywhere on the console or in the guest's dmesg. Lockups
+# print "BUG: soft lockup", "BUG: workqueue lockup" and "INFO: task ...
+# blocked"; a bare "hung_task" would also match a kernel without the
+# detector refusing hung_task_panic=1 from the command line.
 splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
 	grep -vE '^(\[ *[0-9.]+\] )?(Kernel c|C)ommand line:' |
-	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)|soft lockup|hung_task|workqueue lockup' |
+	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
 	sort -u)
 if [ -n "$splats" ]; then
 	warn "kernel console shows:"
