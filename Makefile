@@ -5,8 +5,8 @@
 # (/var/cache/skb-bpf-ext for root), outside the work tree.
 
 S := scripts
-.PHONY: all setup env kernel module selftests vm-test demo bench series apply check prefix-builds \
-	check-compiled-out clean
+.PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
+	prefix-builds check-compiled-out mutate clean
 
 all: vm-test
 
@@ -33,6 +33,16 @@ selftests:
 # Build all, boot the VM, run the suite: prints "N passed, N failed".
 vm-test:
 	@KDIR=$(KDIR) $(S)/vm-test.sh
+
+# Mutation run: one-line mutants (selftests/mutants) of the series and the
+# module, each against the tests it names; killed/survived per mutant.
+mutate:
+	@$(S)/mutate.sh
+
+# The kernel's own BPF selftests (test_progs, clang-19) on the dev kernel:
+# the series' tests and those of the code it touches (selftests/upstream-tests.list).
+upstream-tests:
+	@$(S)/upstream-tests.sh
 
 # Build all, boot the VM, tag packets at tc ingress, read them at cgroup ingress.
 demo:

@@ -27,6 +27,19 @@ log "host test of the scripts (make apply/kernel KDIR= on worktrees, clones, dir
 "$SKBX_TOP/scripts/test-scripts.sh" || status=1
 "$SKBX_TOP/scripts/test-vm-harness.sh" || status=1
 
+log "every mutant of selftests/mutants applies to the series and the module"
+# Against the series from patches/, in a scratch worktree: the dev tree may
+# be on another branch.
+wt=$(mktemp -d)
+mapfile -t series < <(ls "$SKBX_TOP"/patches/[0-9]*.patch | grep -v '/0000-')
+if git -C "$KSRC" worktree add -q --detach "$wt" base &&
+   git -C "$wt" -c user.name=check -c user.email=check@localhost am -q "${series[@]}"; then
+	python3 "$SKBX_TOP/scripts/mutate.py" check "$SKBX_TOP/selftests/mutants" "$wt" "$SKBX_TOP" || status=1
+else
+	warn "could not apply patches/ in a scratch worktree"; status=1
+fi
+git -C "$KSRC" worktree remove --force "$wt" 2>/dev/null; rm -rf "$wt"
+
 log "cargo fmt, clippy and host tests on selftests/"
 "$SKBX_TOP/scripts/build-selftests.sh" >/dev/null || status=1
 export SKB_META_VMLINUX_DIR

@@ -27,13 +27,16 @@ BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_SERIES=7.3
 
 KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
-# Kernel profiles: "debug" (tests, demo: selftests/config + config.debug)
-# and "bench" (selftests/config + config.bench: tracing for the map-based
-# variants, no debug options), each with its own build output.
+# Kernel profiles: "debug" (tests, demo: selftests/config + config.debug),
+# "bench" (selftests/config + config.bench: tracing for the map-based
+# variants, no debug options) and "upstream" (the kernel's own BPF
+# selftests: their config fragments under selftests/config), each with its
+# own build output.
 SKBX_PROFILE=${SKBX_PROFILE:-debug}
 case "$SKBX_PROFILE" in
 debug) KOUT="$SKBX_CACHE/build" ;;
 bench) KOUT="$SKBX_CACHE/build-bench" ;;
+upstream) KOUT="$SKBX_CACHE/build-upstream" ;;
 *) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
 esac
 # KDIR= names the user's own kernel: a source tree (make apply; make kernel

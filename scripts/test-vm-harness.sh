@@ -49,6 +49,19 @@ if [ $rc != 0 ] && [ "$(count passes ok)" = 1 ] && [ "$(count fails FAILED)" = 1
 else
 	bad "vm-suite: rc=$rc took=${took}s: $(cat run.log)"
 fi
+
+# Several filters (comma-separated) and --stop: the picked tests run in
+# the filters' order and the run ends at the first failure (make mutate).
+mkdir "$tmp/stop" && cd "$tmp/stop" || exit 1
+"$top/scripts/vm-suite.sh" 2 "$tmp/fake-tests" pass,fail,crash --stop >run.log 2>&1
+rc=$?
+if [ $rc != 0 ] && [ "$(tr '\n' ' ' <tests.picked)" = "passes fails crashes " ] &&
+   [ "$(count passes ok)" = 1 ] && [ "$(count fails FAILED)" = 1 ] &&
+   ! grep -q "test crashes" run.log && grep -q "stopped at the first failure" run.log; then
+	ok "vm-suite: comma-separated filters pick their tests, --stop ends at the first failure"
+else
+	bad "vm-suite --stop: rc=$rc picked=$(cat tests.picked 2>/dev/null): $(cat run.log)"
+fi
 cd "$tmp" || exit 1
 
 # vm-summary on a results dir: NAME RUNLOG_TESTS(name:verdict ...) PICKED(list) [key=value]

@@ -6,6 +6,9 @@
 # dmesg and a kmemleak scan into the results dir.
 #
 #   vm-guest.sh RESULTS_DIR MODULE.ko TIMEOUT COMMAND...
+#
+# MODULE.ko "-" runs without the provider (the kernel's own BPF selftests
+# bring theirs in bpf_testmod).
 set -u
 results=$1 module=$2 limit=$3
 shift 3
@@ -19,19 +22,23 @@ echo "guest up after $(cut -d' ' -f1 /proc/uptime) s" >"$results/guest.log"
 
 # The module is loaded again by most tests: from guest memory, not from the
 # host's file system over 9p.
-copy=$(mktemp -d) && cp "$module" "$copy/" && module=$copy/$(basename "$module")
-if ! insmod "$module" >>"$results/guest.log" 2>&1; then
-	echo "insmod $module failed" >>"$results/guest.log"
+if [ "$module" != - ]; then
+	copy=$(mktemp -d) && cp "$module" "$copy/" && module=$copy/$(basename "$module")
+	if ! insmod "$module" >>"$results/guest.log" 2>&1; then
+		echo "insmod $module failed" >>"$results/guest.log"
+	fi
+	export SKB_META_MODULE=$module
 fi
-export SKB_META_MODULE=$module
 
 timeout -k 10 "$limit" "$@" >"$results/run.log" 2>&1
 echo $? >"$results/run.rc"
 
 # The provider must unload after the traffic: a failing rmmod (a buffer or
 # a reference it still holds) is a result of its own.
-rmmod bpf_skb_meta >"$results/rmmod.log" 2>&1
-echo $? >"$results/rmmod.rc"
+if [ "$module" != - ]; then
+	rmmod bpf_skb_meta >"$results/rmmod.log" 2>&1
+	echo $? >"$results/rmmod.rc"
+fi
 # Let RCU and deferred frees settle, then look for leaks. kmemleak.scanned
 # says that the scans really ran; the host fails a debug run without it.
 if [ -w /sys/kernel/debug/kmemleak ]; then

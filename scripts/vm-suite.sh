@@ -9,9 +9,20 @@
 # tests.picked (both in the working directory, the shared results dir), so
 # that the host can name every test that never ran.
 #
-#   vm-suite.sh PER_TEST_TIMEOUT BINARY [FILTER]
+#   vm-suite.sh PER_TEST_TIMEOUT BINARY [FILTER[,FILTER...]] [--stop]
+#
+# FILTER picks the tests whose names contain it (several: comma-separated);
+# --stop ends the run at the first failure (make mutate: one failure kills
+# a mutant, the rest is not needed).
 set -u
-limit=$1 bin=$2 filter=${3:-}
+limit=$1 bin=$2 filter= stop=
+shift 2
+for a in "$@"; do
+	case "$a" in
+	--stop) stop=1 ;;
+	*) filter=$a ;;
+	esac
+done
 # Each test starts the binary afresh: from guest memory, not over 9p.
 copy=$(mktemp -d) && cp "$bin" "$copy/" && bin=$copy/$(basename "$bin")
 
@@ -19,7 +30,11 @@ list() {
 	"$bin" --list --include-ignored "$@" | sed -n 's/: test$//p'
 }
 list >tests.list || { echo "cannot list the tests of $bin"; exit 1; }
-if [ -n "$filter" ]; then list "$filter" >tests.picked; else cp tests.list tests.picked; fi
+if [ -n "$filter" ]; then
+	for f in ${filter//,/ }; do list "$f"; done | awk '!seen[$0]++' >tests.picked
+else
+	cp tests.list tests.picked
+fi
 echo "running $(wc -l <tests.picked) of $(wc -l <tests.list) tests, ${limit} s each at most"
 failed=0
 one=$(mktemp)
@@ -39,6 +54,10 @@ while read -r t; do
 	fi
 	[ "$rc" = 0 ] || failed=1
 	echo "($t: $(($(date +%s) - start)) s)"
+	if [ -n "$stop" ] && [ "$failed" = 1 ]; then
+		echo "(stopped at the first failure: --stop)"
+		break
+	fi
 done <tests.picked
 rm -rf "$one" "$copy"
 exit $failed

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make mutate: does the suite catch what it claims? Applies each one-line
+# mutant of selftests/mutants to the kernel series (in the dev kernel tree)
+# or to the Rust provider (rust/), rebuilds what changed, runs the tests
+# the mutant names in the VM (stopping at the first failure), and reports
+# killed or survived per mutant. The sources are restored after each
+# mutant, also when the run is interrupted; the last step rebuilds the
+# unmutated kernel and module.
+#
+#   SKBX_MUTANTS="name ..."   run only these (default: all)
+#
+# Report: $SKBX_CACHE/results/mutate/report.txt; one log per mutant beside it.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+list="$SKBX_TOP/selftests/mutants"
+py="$SKBX_TOP/scripts/mutate.py"
+results="$SKBX_CACHE/results/mutate"
+
+git -C "$SKBX_TOP" diff --quiet -- rust ||
+	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
+"$SKBX_TOP/scripts/build-kernel.sh" >&2 || exit 1	# the series, applied and built
+git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"
+python3 "$py" check "$list" "$KSRC" "$SKBX_TOP" >&2 || die "fix selftests/mutants first"
+
+mutated=
+restore() {
+	[ -n "$mutated" ] || return 0
+	case "$mutated" in
+	kernel:*) git -C "$KSRC" checkout -q -- "${mutated#kernel:}" ;;
+	module:*) git -C "$SKBX_TOP" checkout -q -- "${mutated#module:}" ;;
+	esac
+	mutated=
+}
+trap 'restore; exit 130' INT TERM
+trap restore EXIT
+
+rm -rf "$results"; mkdir -p "$results"
+report="$results/report.txt"
+names=${SKBX_MUTANTS:-$(python3 "$py" list "$list")}
+total=0 killed=0 survived=()
+for name in $names; do
+	IFS=$'\t' read -r side path tests < <(python3 "$py" show "$list" "$name") ||
+		die "no mutant named $name"
+	total=$((total + 1))
+	start=$(date +%s)
+	if [ "$side" = kernel ]; then root=$KSRC; else root=$SKBX_TOP; fi
+	python3 "$py" apply "$list" "$name" "$root" || die "mutant $name does not apply"
+	mutated="$side:$path"
+	log "mutant $total: $name ($path; tests: $tests)"
+	# SKBX_TREE_AS_IS: build the mutated checkout, do not re-apply patches/.
+	SKBX_TREE_AS_IS=1 SKBX_TEST_FILTER="$tests" SKBX_STOP_AT_FAILURE=1 \
+		"$SKBX_TOP/scripts/vm-test.sh" >"$results/$name.log" 2>&1
+	rc=$?
+	restore
+	secs=$(($(date +%s) - start))
+	if [ "$rc" = 0 ]; then
+		verdict="SURVIVED"
+		survived+=("$name")
+	else
+		killed=$((killed + 1))
+		by=$(grep -m1 -oE '^test [a-z0-9_]+ \.\.\. FAILED' "$results/$name.log" |
+			sed -E 's/^test ([a-z0-9_]+) .*/\1/')
+		if [ -z "$by" ]; then
+			by=$(grep -m1 -E 'build failed|kernel console shows|panicked|hung|rmmod|kmemleak' \
+				"$results/$name.log" || echo "the run failed")
+		fi
+		verdict="killed by $by"
+	fi
+	printf '%-40s %s (%d s)\n' "$name" "$verdict" "$secs" | tee -a "$report"
+done
+
+log "rebuilding the unmutated kernel and module"
+SKBX_TREE_AS_IS=1 "$SKBX_TOP/scripts/build-kernel.sh" >&2 && "$SKBX_TOP/scripts/build-module.sh" >&2 ||
+	warn "the rebuild failed: run 'make kernel module' before the next run"
+
+summary="$killed of $total mutants killed ($((total ? killed * 100 / total : 0))%)"
+[ ${#survived[@]} -eq 0 ] || summary="$summary; survived: ${survived[*]}"
+echo "$summary" | tee -a "$report"
+[ ${#survived[@]} -eq 0 ]
