@@ -28,7 +28,7 @@ cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
 # margin for boot and the kmemleak scan.
 SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-900} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
 	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 660 \
-	"$results/vm-suite.sh" 150 "$results/vm-tests" ${SKBX_TEST_FILTER:-}
+	"$results/vm-suite.sh" 150 "$results/vm-tests" ${SKBX_TEST_FILTER:-} ${SKBX_STOP_AT_FAILURE:+--stop}
 vm_status=$?
 
 cat "$results/run.log" 2>/dev/null
