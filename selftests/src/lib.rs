@@ -660,6 +660,43 @@ pub fn attach_cgroup(prog: &libbpf_rs::ProgramMut<'_>) -> Result<libbpf_rs::Link
     })
 }
 
+/// Fault injection on the skb extension cache (failslab): while the guard lives, every
+/// `interval`-th allocation from `skbuff_ext_cache` fails, `times` failures at most; dropping it
+/// switches the injection off again, also when the test fails half-way.
+pub struct Failslab;
+
+impl Failslab {
+    const DIR: &'static str = "/sys/kernel/debug/failslab";
+    const CACHE: &'static str = "/sys/kernel/slab/skbuff_ext_cache/failslab";
+
+    fn write(file: &str, value: &str) -> Result<()> {
+        fs::write(file, value).with_context(|| format!("write {value} to {file}"))
+    }
+
+    /// Starts failing every `interval`-th allocation of the extension cache.
+    pub fn on_ext_cache(interval: u32, times: u32) -> Result<Self> {
+        let dir = Self::DIR;
+        let guard = Failslab;
+        Self::write(&format!("{dir}/cache-filter"), "Y")?;
+        Self::write(Self::CACHE, "1")?;
+        Self::write(&format!("{dir}/ignore-gfp-wait"), "N")?;
+        Self::write(&format!("{dir}/verbose"), "0")?;
+        Self::write(&format!("{dir}/interval"), &interval.to_string())?;
+        Self::write(&format!("{dir}/times"), &times.to_string())?;
+        Self::write(&format!("{dir}/probability"), "100")?;
+        Ok(guard)
+    }
+}
+
+impl Drop for Failslab {
+    fn drop(&mut self) {
+        let dir = Self::DIR;
+        let _ = Self::write(&format!("{dir}/probability"), "0");
+        let _ = Self::write(&format!("{dir}/interval"), "1");
+        let _ = Self::write(Self::CACHE, "0");
+    }
+}
+
 /// Checks a condition and fails with a message naming the values.
 #[macro_export]
 macro_rules! check_eq {

@@ -23,9 +23,9 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 use skb_meta_selftests::{
-    check_eq, check_identity, config, errno::*, kunit, load_skel, module, results, sh, tcp_flow,
-    udp_flow, udp_recv, udp_rx, udp_send, write_mode, Netns, Pair, Pinned, ADDR6_B, ADDR_B,
-    TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
+    check_eq, check_identity, config, errno::*, hook_stats, kunit, load_skel, module, results, sh,
+    skel::types::bss, tcp_flow, udp_flow, udp_recv, udp_rx, udp_send, write_mode, Failslab, Netns,
+    Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
 };
 
 const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
@@ -972,19 +972,9 @@ fn allocation_failure_run(mode: u32, port: u16, want_err: i64) -> Result<()> {
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
-    let fs_dir = "/sys/kernel/debug/failslab";
-    let cache = "/sys/kernel/slab/skbuff_ext_cache/failslab";
-    let w = |f: &str, v: &str| fs::write(f, v).with_context(|| format!("write {v} to {f}"));
-    w(&format!("{fs_dir}/cache-filter"), "Y")?;
-    w(cache, "1")?;
-    w(&format!("{fs_dir}/ignore-gfp-wait"), "N")?;
-    w(&format!("{fs_dir}/verbose"), "0")?;
-    w(&format!("{fs_dir}/interval"), "1")?;
-    w(&format!("{fs_dir}/probability"), "100")?;
-    w(&format!("{fs_dir}/times"), "10")?;
+    let failslab = Failslab::on_ext_cache(1, 10)?;
     let got = udp_flow(&p.a, &p.b, ADDR_B, port, 25, 100);
-    w(&format!("{fs_dir}/probability"), "0")?;
-    w(cache, "0")?;
+    drop(failslab);
     check_eq!(got?, 25, "datagrams delivered");
     let r = results(&skel);
     check_identity(&r)?;
@@ -1051,20 +1041,9 @@ fn allocation_failure_on_copy_on_write_keeps_the_shared_tag() -> Result<()> {
     // step, the attach succeeds and the copy fails; before that, at most one packet's attach
     // takes the failure instead (the count carries over from earlier tests).
     const N: u64 = 30;
-    let fs_dir = "/sys/kernel/debug/failslab";
-    let cache = "/sys/kernel/slab/skbuff_ext_cache/failslab";
-    let w = |f: &str, v: &str| fs::write(f, v).with_context(|| format!("write {v} to {f}"));
-    w(&format!("{fs_dir}/cache-filter"), "Y")?;
-    w(cache, "1")?;
-    w(&format!("{fs_dir}/ignore-gfp-wait"), "N")?;
-    w(&format!("{fs_dir}/verbose"), "0")?;
-    w(&format!("{fs_dir}/interval"), "2")?;
-    w(&format!("{fs_dir}/probability"), "100")?;
-    w(&format!("{fs_dir}/times"), "1000")?;
+    let failslab = Failslab::on_ext_cache(2, 1000)?;
     let got = udp_flow(&p.a, &p.b, ADDR_B, 7041, N as usize, 100);
-    w(&format!("{fs_dir}/probability"), "0")?;
-    w(&format!("{fs_dir}/interval"), "1")?;
-    w(cache, "0")?;
+    drop(failslab);
     check_eq!(got?, N as usize, "datagrams delivered");
     std::thread::sleep(Duration::from_millis(200));
     let r = results(&skel);
@@ -1310,6 +1289,22 @@ fn tracing_reads_the_tag_of_dropped_packets() -> Result<()> {
     Ok(())
 }
 
+/// What every read-only observer of a tagged flow must have seen: `want` tags written at tc
+/// and as many read by the observer (`stats`), none malformed, no kfunc error, and every
+/// dynptr it got read-only.
+fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Result<()> {
+    check_eq!(r.tc_write_stats.written, want, "tags written");
+    check_eq!(stats.read_ok, want, "tags read {where_}");
+    check_eq!(stats.read_bad, 0, "bad tags read {where_}");
+    check_eq!(stats.dynptr_err, 0, "kfunc errors {where_}");
+    check_eq!(
+        r.observe_rdonly,
+        stats.read_ok,
+        "read-only dynptrs {where_}"
+    );
+    Ok(())
+}
+
 /// An LSM program on socket_sock_rcv_skb reads the tag of the packets a socket admits.
 #[test]
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
@@ -1326,12 +1321,7 @@ fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
         "datagrams"
     );
     let r = results(&skel);
-    check_eq!(r.tc_write_stats.written, 25, "tags written");
-    check_eq!(r.lsm_stats.read_ok, 25, "tags read by the LSM program");
-    check_eq!(r.lsm_stats.read_bad, 0, "bad tags");
-    check_eq!(r.lsm_stats.dynptr_err, 0, "kfunc errors");
-    check_eq!(r.observe_rdonly, r.lsm_stats.read_ok, "read-only dynptrs");
-    Ok(())
+    check_observer(&r, &r.lsm_stats, 25, "by the LSM program")
 }
 
 /// A netfilter program at LOCAL_IN reads the tag from its context's skb.
@@ -1361,12 +1351,7 @@ fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
         "datagrams"
     );
     let r = results(&skel);
-    check_eq!(r.tc_write_stats.written, 25, "tags written");
-    check_eq!(r.nf_stats.read_ok, 25, "tags read at LOCAL_IN");
-    check_eq!(r.nf_stats.read_bad, 0, "bad tags");
-    check_eq!(r.nf_stats.dynptr_err, 0, "kfunc errors");
-    check_eq!(r.observe_rdonly, r.nf_stats.read_ok, "read-only dynptrs");
-    Ok(())
+    check_observer(&r, &r.nf_stats, 25, "at LOCAL_IN")
 }
 
 /// A sock_ops program reads the tag of incoming TCP segments in the header-option callback,
