@@ -22,7 +22,9 @@ mkdir -p "$out"
 # ("unsupported atomic operation", "unsupported signed division"); newer
 # clang defaults to a newer CPU. A clang in front of clang 19 adds
 # -mcpu=v4 to BPF compiles that name no CPU; the test_progs objects name
-# theirs (v3) and are compiled as the Makefile says.
+# theirs (v3) and are compiled as the Makefile says. SKIP_LLVM=1: test_progs
+# would link LLVM's disassembler (llvm-19-dev) for the tests that check JITed
+# code (__jited); none of the tests run here does.
 wrap="$TOOLS/llvm-19-bpf-cpu"
 mkdir -p "$wrap"
 cat >"$wrap/clang.new" <<'WRAP'
@@ -41,7 +43,7 @@ rust_env
 log "building test_progs from $KSRC against $KOUT ($(nproc) jobs, output $out)"
 start=$(date +%s)
 if ! build_with_progress "$out" "$out/build.log" \
-	make -C "$KSRC/tools/testing/selftests/bpf" O="$KOUT" OUTPUT="$out" \
+	make -C "$KSRC/tools/testing/selftests/bpf" O="$KOUT" OUTPUT="$out" SKIP_LLVM=1 \
 	-j"$(nproc)" test_progs; then
 	grep -E 'error|Error' "$out/build.log" | head -40 >&2
 	die "test_progs build failed (log: $out/build.log)"
