@@ -26,8 +26,8 @@ results="$SKBX_CACHE/results/upstream-tests"
 rm -rf "$results"; mkdir -p "$results/tp"
 # vng hides /var/cache from the guest: test_progs, its BPF objects and test
 # modules travel in the shared results dir (hard links: no copy).
-find "$out" -maxdepth 1 -type f -exec cp -l {} "$results/tp/" + 2>/dev/null ||
-	find "$out" -maxdepth 1 -type f -exec cp {} "$results/tp/" +
+find "$out" -maxdepth 1 -type f -exec cp -l -t "$results/tp/" {} + 2>/dev/null ||
+	find "$out" -maxdepth 1 -type f -exec cp -t "$results/tp/" {} +
 
 allow=$(grep -v '^#' "$list" | awk 'NF && $1 !~ /^!/ {print $1}' | paste -sd, -)
 deny=$(grep -v '^#' "$list" | awk '$1 ~ /^!/ {print substr($1, 2)}' | paste -sd, -)
@@ -53,9 +53,9 @@ if [ -z "$summary" ]; then
 	echo "test_progs did not finish (exit $(cat "$results/run.rc" 2>/dev/null || echo none)): see $log"
 	exit 1
 fi
-# Summary: 17/123 PASSED, 2 SKIPPED, 1 FAILED
+# "Summary: 17/123 PASSED, 2 SKIPPED, 1 FAILED", or "1/3 FAILED" (tests/subtests)
 read -r passed subtests skipped failed < <(echo "$summary" |
-	sed -E 's#Summary: ([0-9]+)/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+) FAILED.*#\1 \2 \3 \4#')
+	sed -E 's#Summary: ([0-9]+)/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+)(/[0-9]+)? FAILED.*#\1 \2 \3 \4#')
 echo "$passed passed, $failed failed ($subtests subtests passed, $skipped skipped)"
 # A listed name that matches no test (renamed upstream, a typo) must not
 # pass as "0 failed".
