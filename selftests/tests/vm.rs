@@ -1404,22 +1404,46 @@ fn counters_follow_tagged_packets_in_flight() -> Result<()> {
     let skel = load_skel!(obj, 7012);
     let p = Pair::new("cnt")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
-    // An AF_PACKET socket that never reads: its queue holds a clone of every packet.
+    // An AF_PACKET socket that never reads: its queue holds a clone of every packet. Odd
+    // counts, and a second, larger hold after the first was freed: peak must follow exactly,
+    // keep its value while live drops, and rise again past it.
+    const N1: u64 = 201;
+    const N2: u64 = 251;
     let tap = packet_tap(&p.a, VETH_A)?;
-    const N: u64 = 200;
     check_eq!(
-        udp_flow(&p.a, &p.b, ADDR_B, 7012, N as usize, 64)?,
-        N as usize,
+        udp_flow(&p.a, &p.b, ADDR_B, 7012, N1 as usize, 64)?,
+        N1 as usize,
         "datagrams"
     );
     let c = module::counters()?;
-    check_eq!(c["allocated"], N, "buffers allocated");
-    check_eq!(c["live"], N, "buffers held by the queued clones");
-    check_eq!(c["peak"], N, "peak: exactly the packets held");
+    check_eq!(c["allocated"], N1, "buffers allocated");
+    check_eq!(c["live"], N1, "buffers held by the queued clones");
+    check_eq!(c["peak"], N1, "peak: exactly the packets held");
     drop(tap);
     check_eq!(module::wait_live(0)?, 0, "live after the queue is freed");
+    check_eq!(
+        module::counter("peak")?,
+        N1,
+        "peak after the queue is freed"
+    );
+    let tap = packet_tap(&p.a, VETH_A)?;
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7012, N2 as usize, 64)?,
+        N2 as usize,
+        "datagrams of the second hold"
+    );
     let c = module::counters()?;
-    check_eq!(c["freed"], N, "buffers freed");
+    check_eq!(c["live"], N2, "buffers held the second time");
+    check_eq!(c["peak"], N2, "peak: the larger hold");
+    drop(tap);
+    check_eq!(
+        module::wait_live(0)?,
+        0,
+        "live after the second queue is freed"
+    );
+    let c = module::counters()?;
+    check_eq!(c["allocated"], N1 + N2, "buffers allocated");
+    check_eq!(c["freed"], N1 + N2, "buffers freed");
     check_eq!(c["copied"], 0, "copies (nobody wrote a clone)");
     check_eq!(c["alloc_failed"], 0, "allocation failures");
     Ok(())
