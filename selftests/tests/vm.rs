@@ -1247,6 +1247,16 @@ fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
     check_eq!(r.noent_stats.err_null, 20, "null dynptrs after -ENOENT");
     check_eq!(r.noent_stats.read_bad, 0, "anything but zeros");
     check_eq!(
+        r.noent_stats.id_ok,
+        40,
+        "packets whose answer (zeros or -ENOENT) is their own"
+    );
+    check_eq!(
+        r.noent_stats.id_bad,
+        0,
+        "packets with the other one's answer"
+    );
+    check_eq!(
         module::counter("allocated")?,
         20,
         "buffers (the writer's alone)"

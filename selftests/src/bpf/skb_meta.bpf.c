@@ -1007,10 +1007,14 @@ SEC("?tc")
 int tc_tag_zeros_every_other(struct __sk_buff *skb)
 {
 	struct bpf_dynptr meta;
+	__u8 proto;
+	__u32 id;
 
 	if (!match_port(skb, ETH_HLEN))
 		return 0;
-	if (tc_write_stats.seen++ & 1)
+	tc_write_stats.seen++;
+	/* Datagrams with an even number: the reader knows which to expect. */
+	if (!packet_id(skb, ETH_HLEN, &id, &proto) || (id & 1))
 		return 0;
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta) ||
 	    bpf_dynptr_memset(&meta, 0, TAG_SIZE, 0)) {
@@ -1026,14 +1030,22 @@ SEC("?cgroup_skb/ingress")
 int cg_read_noent(struct __sk_buff *skb)
 {
 	struct bpf_dynptr meta;
-	__u8 tag[TAG_SIZE];
+	__u8 tag[TAG_SIZE], proto;
 	int err, i, zero = 1;
+	bool tagged;
+	__u32 id;
 
 	if (!match_port(skb, 0))
 		return 1;
 	noent_stats.seen++;
 	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
 				       &meta);
+	/* The writer tagged the even datagrams: -ENOENT exactly for the odd ones. */
+	tagged = packet_id(skb, 0, &id, &proto) && !(id & 1);
+	if (tagged == !err)
+		noent_stats.id_ok++;
+	else
+		noent_stats.id_bad++;
 	if (err) {
 		noent_stats.dynptr_err++;
 		noent_stats.last_err = err;
