@@ -1013,8 +1013,10 @@ int tc_tag_zeros_every_other(struct __sk_buff *skb)
 	if (!match_port(skb, ETH_HLEN))
 		return 0;
 	tc_write_stats.seen++;
-	/* Datagrams with an even number: the reader knows which to expect. */
-	if (!packet_id(skb, ETH_HLEN, &id, &proto) || (id & 1))
+	/* Datagrams with an even number (sent big-endian): the reader knows
+	 * which to expect.
+	 */
+	if (!packet_id(skb, ETH_HLEN, &id, &proto) || (bpf_ntohl(id) & 1))
 		return 0;
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta) ||
 	    bpf_dynptr_memset(&meta, 0, TAG_SIZE, 0)) {
@@ -1041,7 +1043,7 @@ int cg_read_noent(struct __sk_buff *skb)
 	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
 				       &meta);
 	/* The writer tagged the even datagrams: -ENOENT exactly for the odd ones. */
-	tagged = packet_id(skb, 0, &id, &proto) && !(id & 1);
+	tagged = packet_id(skb, 0, &id, &proto) && !(bpf_ntohl(id) & 1);
 	if (tagged == !err)
 		noent_stats.id_ok++;
 	else
