@@ -419,7 +419,11 @@ pub mod module {
             let (k, v) = line
                 .split_once(' ')
                 .ok_or_else(|| anyhow!("bad counters line {line:?}"))?;
-            map.insert(k.to_string(), v.parse()?);
+            // A negative `live` (a buffer released that was never set up) lands here.
+            let v = v
+                .parse()
+                .with_context(|| format!("counter {k}: {v:?} is not a count"))?;
+            map.insert(k.to_string(), v);
         }
         for k in [
             "live",
