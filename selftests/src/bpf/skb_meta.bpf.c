@@ -61,6 +61,7 @@ __u32 cg_flags0_null;
 __s32 clone_redirect_ret;
 __s32 clone_rewrite_ret;
 __u64 clone_rewrite_err;	/* rewrites that failed (copy on write without memory) */
+struct clone_slices clone_slices;
 struct bad_flags_result bad_flags_tc, bad_flags_act, bad_flags_cg, bad_flags_sock;
 struct bad_flags_result bad_flags_lwt;
 __s32 xdp_meta_ret;
@@ -440,18 +441,43 @@ int reject_write_in_socket_filter(struct __sk_buff *skb)
 	return skb->len;
 }
 
+/* A read-only slice of the whole tag, taken with a bounce buffer that
+ * holds a pattern no tag has (a copy that was not made reads as that).
+ * 1: it points into the extension, 2: it is the bounce buffer, 0: NULL.
+ * *tag_ok counts slices that read as the tag with sequence @seq of
+ * packet @id.
+ */
+static __always_inline int slice_where(struct bpf_dynptr *meta, __u8 *bounce,
+				       __u32 seq, __u32 id, __u32 *tag_ok)
+{
+	__u32 got_seq, got_id;
+	const __u8 *p;
+
+	__builtin_memset(bounce, 0xa5, TAG_SIZE);
+	p = bpf_dynptr_slice(meta, 0, bounce, TAG_SIZE);
+	if (!p)
+		return 0;
+	if (check_tag(p, &got_seq, &got_id) == 1 && got_seq == seq && got_id == id)
+		(*tag_ok)++;
+	return p == (void *)bounce ? 2 : 1;
+}
+
 /* Tag, clone the packet to cfg_clone_ifindex, then rewrite the sequence
  * number (bytes 4-7 alone) of the original's tag: the write must unshare
  * the buffer, so the clone keeps the first tag, and the copy must carry
  * the 60 bytes the write did not touch, so the original's tag is still
  * well-formed, with sequence + SEQ_REWRITE.
+ * Read-only slices point into a buffer the packet holds alone; while the
+ * clone (queued on the other veth, not yet received) shares it, they are
+ * a copy of the tag in the bounce buffer.
  */
 SEC("tc")
 int tc_clone_write(struct __sk_buff *skb)
 {
+	__u8 tag[TAG_SIZE], bounce[TAG_SIZE];
 	struct bpf_dynptr meta;
-	__u8 tag[TAG_SIZE];
 	__u32 seq, id = 0;
+	__u32 ignored = 0;
 	__u8 proto;
 	int err;
 
@@ -470,14 +496,22 @@ int tc_clone_write(struct __sk_buff *skb)
 		return 0;
 	}
 	clone_stats.written++;
+	if (slice_where(&meta, bounce, seq, id, &ignored) == 1)
+		clone_slices.alone_in_place++;
 	clone_redirect_ret = bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
 	/* bpf_clone_redirect() changes packet data: take a new dynptr. */
 	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
 		return 0;
+	if (slice_where(&meta, bounce, seq, id, &clone_slices.shared_tag_ok) == 2)
+		clone_slices.shared_copy++;
 	seq += SEQ_REWRITE;
 	clone_rewrite_ret = bpf_dynptr_write(&meta, 4, &seq, 4, 0);
-	if (clone_rewrite_ret)
+	if (clone_rewrite_ret) {
 		clone_rewrite_err++;
+		return 0;
+	}
+	if (slice_where(&meta, bounce, seq, id, &clone_slices.unshared_tag_ok) == 1)
+		clone_slices.unshared_in_place++;
 	return 0;
 }
 
@@ -518,6 +552,10 @@ int tc_bad_input(struct __sk_buff *skb)
 	bad.write_huge_ret = bpf_dynptr_write(&meta, 1ULL << 40, buf, 1, 0);
 	bad.slice_past_null = !bpf_dynptr_slice(&meta, size - 4, rd, 8);
 	bad.slice_rdwr_past_null = !bpf_dynptr_slice_rdwr(&meta, size - 4, rd, 8);
+
+	/* Flags the extension does not know: refused, nothing attached. */
+	bad.write_flags_ret = bpf_dynptr_write(&meta, 0, buf, 8, 1);
+	bad.read_flags_ret = bpf_dynptr_read(rd, 8, &meta, 0, 1);
 
 	/* Nothing written so far: reads are zeros. */
 	bad.zero_before_write = 1;

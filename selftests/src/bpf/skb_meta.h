@@ -64,6 +64,19 @@ struct bad_input {
 	__u32 zero_before_write;/* the buffer read as zeros before the write */
 	__u32 untagged_slice_null;	/* no buffer: slice without bounce is NULL */
 	__u32 untagged_slice_copy;	/* ... and with one, zeros in it */
+	__s32 write_flags_ret;	/* in-bounds write with flags = 1 */
+	__s32 read_flags_ret;	/* in-bounds read with flags = 1 */
+};
+
+/* Read-only slices taken by tc_clone_write around bpf_clone_redirect():
+ * where they point and what they read.
+ */
+struct clone_slices {
+	__u32 alone_in_place;	/* before the clone: into the buffer itself */
+	__u32 shared_copy;	/* clone alive: a copy in the bounce buffer */
+	__u32 shared_tag_ok;	/* ... holding the packet's whole tag */
+	__u32 unshared_in_place;	/* after the rewrite: the new buffer */
+	__u32 unshared_tag_ok;	/* ... with the rewritten sequence */
 };
 
 /* A tagged packet's drop, seen by tp_btf/kfree_skb (trace_tagged_drops). */
