@@ -372,10 +372,18 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     check_eq!(r.tc_read2_stats.seq_high, 0, "clones that saw the rewrite");
     // Read-only slices point into a buffer held alone, copy a shared one.
     let s = r.clone_slices;
-    check_eq!(s.alone_in_place, N as u32, "slices in place before the clone");
+    check_eq!(
+        s.alone_in_place,
+        N as u32,
+        "slices in place before the clone"
+    );
     check_eq!(s.shared_copy, N as u32, "slices copied while shared");
     check_eq!(s.shared_tag_ok, N as u32, "copied slices holding the tag");
-    check_eq!(s.unshared_in_place, N as u32, "slices in place after the write");
+    check_eq!(
+        s.unshared_in_place,
+        N as u32,
+        "slices in place after the write"
+    );
     check_eq!(s.unshared_tag_ok, N as u32, "slices with the rewritten tag");
     let cnt = module::counters()?;
     check_eq!(cnt["allocated"], N, "buffers allocated");
