@@ -6,7 +6,7 @@
 
 S := scripts
 .PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
-	prefix-builds check-compiled-out mutate clean
+	prefix-builds check-compiled-out mutate ext-size clean
 
 all: vm-test
 
@@ -72,6 +72,11 @@ prefix-builds:
 # The series with CONFIG_BPF_SKB_EXT=n: builds, and its BTF lacks the flag enum.
 check-compiled-out:
 	@$(S)/check-compiled-out.sh
+
+# What the extension adds to every skb extension object: skbuff_ext_cache's
+# object size with Debian's config for the base kernel, with and without it.
+ext-size:
+	@$(S)/ext-size.sh
 
 clean:
 	rm -rf $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/results $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/module
