@@ -17,6 +17,8 @@
 //!   at load time (`drop_across_netns=1`) or write it at any time; packets crossing after the
 //!   write follow the new value.
 
+use pin_init::pin_init_scope;
+
 use kernel::{
     debugfs::{Dir, File},
     net::bpf_skb_ext::{self, PerCpuCounters, Provider, Registration, DATA_SIZE},
@@ -129,38 +131,41 @@ impl Drop for Hooks {
     }
 }
 
+#[pin_data]
 struct BpfSkbMeta {
     // Dropped in declaration order: unregister the hooks before debugfs and the state go.
-    _registration: Registration<Hooks>,
+    #[pin]
+    registration: Registration<Hooks>,
     _counters: Pin<KBox<File<Arc<State>>>>,
     _dir: Dir,
 }
 
-impl kernel::Module for BpfSkbMeta {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let state = Arc::new(
-            State {
-                events: PerCpuCounters::new()?,
-                live: Atomic::new(0),
-                peak: Atomic::new(0),
-            },
-            GFP_KERNEL,
-        )?;
-        let dir = Dir::new(c"bpf_skb_meta");
-        let counters = KBox::pin_init(
-            dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
-            GFP_KERNEL,
-        )?;
-        let registration = Registration::register(Hooks { state })?;
-        pr_info!(
-            "serving {} byte buffers, drop_across_netns={}\n",
-            bpf_skb_ext::DATA_SIZE,
-            module_parameters::drop_across_netns.value()
-        );
-        Ok(BpfSkbMeta {
-            _registration: registration,
-            _counters: counters,
-            _dir: dir,
+impl kernel::InPlaceModule for BpfSkbMeta {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        pin_init_scope(|| {
+            let state = Arc::new(
+                State {
+                    events: PerCpuCounters::new()?,
+                    live: Atomic::new(0),
+                    peak: Atomic::new(0),
+                },
+                GFP_KERNEL,
+            )?;
+            let dir = Dir::new(c"bpf_skb_meta");
+            let counters = KBox::pin_init(
+                dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
+                GFP_KERNEL,
+            )?;
+            pr_info!(
+                "serving {} byte buffers, drop_across_netns={}\n",
+                bpf_skb_ext::DATA_SIZE,
+                module_parameters::drop_across_netns.value()
+            );
+            Ok(try_pin_init!(BpfSkbMeta {
+                registration <- Registration::register(Hooks { state }),
+                _counters: counters,
+                _dir: dir,
+            }? Error))
         })
     }
 }
