@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+//! SPEC "Hooks": which program types read and write the extension, and the verifier's view of
+//! it as plain memory of the packet (slices, packet pointers, no unclone).
+
+use super::*;
+
+const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
+
+/// Packets of a UDP flow tagged at tc ingress reach cgroup_skb ingress with all 64 bytes.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
+    let _ = VM;
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7001);
+    let p = Pair::new("udp")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    let got4 = udp_flow(&p.a, &p.b, ADDR_B, 7001, 100, 200)?;
+    let got6 = udp_flow(&p.a, &p.b, ADDR6_B, 7001, 50, 1200)?;
+    check_eq!(got4 + got6, 150, "datagrams received");
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(r.tc_write_stats.written, 150, "tags written at tc ingress");
+    check_eq!(
+        r.tc_write_stats.write_err,
+        0,
+        "write errors (last {})",
+        r.tc_write_stats.last_err
+    );
+    check_eq!(
+        r.cg_read_stats.read_ok,
+        150,
+        "well-formed tags at cgroup ingress"
+    );
+    check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
+    check_eq!(r.cg_read_stats.read_zero, 0, "untagged packets");
+    let c = module::counters()?;
+    check_eq!(c["allocated"], 150, "buffers allocated");
+    check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
+    check_eq!(module::counter("freed")?, 150, "buffers freed");
+    Ok(())
+}
+
+/// The same over TCP: every segment that reaches the socket carries its tag.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7002);
+    let p = Pair::new("tcp")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+
+    let bytes = tcp_flow(&p.a, &p.b, ADDR_B, 7002, 1 << 20)?;
+    check_eq!(bytes, 1 << 20, "bytes received");
+    // The last ACK of the teardown may still be in flight.
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    check_identity(&r)?;
+    ensure!(
+        r.tc_write_stats.written >= 10,
+        "only {} segments tagged",
+        r.tc_write_stats.written
+    );
+    check_eq!(r.tc_write_stats.write_err, 0, "write errors");
+    check_eq!(r.cg_read_stats.read_bad, 0, "bad tags");
+    check_eq!(
+        r.cg_read_stats.read_zero,
+        0,
+        "untagged segments at the socket"
+    );
+    check_eq!(
+        r.cg_read_stats.read_ok,
+        r.tc_write_stats.written,
+        "tags read vs written"
+    );
+    check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
+    Ok(())
+}
+
+/// cgroup_skb egress writes, tc egress of the same host reads.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn cgroup_egress_writes_tc_egress_reads() -> Result<()> {
+    cgroup_egress_write_run(write_mode::DYNPTR, 7003)
+}
+
+/// The same through `bpf_dynptr_slice_rdwr()`: the extension is not packet data, so a
+/// writable slice works in cgroup_skb, whose packet data is read-only.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn cgroup_egress_slice_writes_tc_egress_reads() -> Result<()> {
+    cgroup_egress_write_run(write_mode::SLICE, 7033)
+}
+
+fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, port);
+    config(&mut skel).cfg_write_mode = mode;
+    let p = Pair::new("cgeg")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
+    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
+
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, port, 80, 100)?,
+        80,
+        "datagrams received"
+    );
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(
+        r.cg_write_stats.written,
+        80,
+        "tags written at cgroup egress"
+    );
+    check_eq!(r.tc_read_stats.read_ok, 80, "tags read at tc egress");
+    check_eq!(
+        r.tc_read_stats.read_bad + r.tc_read_stats.read_zero,
+        0,
+        "bad or missing tags"
+    );
+    check_eq!(
+        r.tc_read_stats.last_seq,
+        r.cg_write_stats.written as u32 - 1,
+        "the last packet's own tag"
+    );
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// Writing the extension keeps packet pointers valid (the program reads the IPv4 header
+/// through a pointer taken before the write; the verifier used to reject it).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn extension_write_keeps_packet_pointers() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7034, ["tc_pkt_ptr_after_write"]);
+    let p = Pair::new("pktp")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_pkt_ptr_after_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7034, 30, 64)?, 30, "datagrams");
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(r.tc_write_stats.written, 30, "tags written");
+    check_eq!(r.pkt_ptr_ok, 30, "IPv4 headers read after the write");
+    check_eq!(r.tc_read_stats.read_ok, 30, "tags read at the peer");
+    module::check_all_freed(30)
+}
+
+/// Translated length of a loaded program, from bpftool.
+fn xlated_len(name: &str) -> Result<u64> {
+    let out = sh(&format!("bpftool -j prog show name {name}"))?;
+    let key = "\"bytes_xlated\":";
+    let at = out
+        .find(key)
+        .with_context(|| format!("no bytes_xlated in {out}"))?
+        + key.len();
+    let digits: String = out[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    Ok(digits.parse()?)
+}
+
+/// A writable slice of the extension is not a packet write: the program does not get the
+/// unclone prologue (`bpf_skb_pull_data()` on every cloned skb, which tc used to run before a
+/// program that only writes the extension). Same program with a read-only slice: same length.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn writable_extension_slice_needs_no_unclone() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7035, ["ext_slice_rdwr", "ext_slice_rd"]);
+    let rdwr = xlated_len("ext_slice_rdwr")?;
+    let rd = xlated_len("ext_slice_rd")?;
+    check_eq!(rdwr, rd, "translated bytes, writable vs read-only slice");
+    // And both work on traffic: writable slices attach, read-only ones copy zeros.
+    let p = Pair::new("uncl")?;
+    p.a.attach_tc(VETH_A, &skel.progs.ext_slice_rdwr, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.ext_slice_rd, "ingress")?;
+    let n = udp_flow(&p.a, &p.b, ADDR_B, 7035, 10, 64)?;
+    check_eq!(n, 10, "datagrams");
+    ensure!(
+        results(&skel).ext_slice_ok >= 20,
+        "slices taken: {} (want one per packet per hook)",
+        results(&skel).ext_slice_ok
+    );
+    ensure!(
+        module::counter("allocated")? >= 10,
+        "writable slices attached no buffer"
+    );
+    Ok(())
+}
+
+/// tc actions (SCHED_ACT: act_bpf behind a matchall filter) write the tag at A's egress and
+/// read it at B's ingress, as classifiers do.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tc_actions_write_and_read() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, 7020);
+    let p = Pair::new("act")?;
+    let writer = Pinned::prog(&mut skel.progs.act_write, "act_write")?;
+    let reader = Pinned::prog(&mut skel.progs.act_read, "act_read")?;
+    for (ns, dev, dir, prog) in [
+        (&p.a, VETH_A, "egress", &writer),
+        (&p.b, VETH_B, "ingress", &reader),
+    ] {
+        ns.tc(&format!("qdisc add dev {dev} clsact"))?;
+        ns.tc(&format!(
+            "filter add dev {dev} {dir} matchall action bpf object-pinned {}",
+            prog.0
+        ))?;
+    }
+
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7020, 20, 200)?,
+        20,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(
+        r.act_write_stats.written,
+        20,
+        "tags written by the egress action"
+    );
+    check_eq!(
+        r.act_read_stats.read_ok,
+        20,
+        "tags read by the ingress action"
+    );
+    check_eq!(r.act_read_stats.read_bad, 0, "malformed tags");
+    module::check_all_freed(20)
+}
+
+/// Lightweight tunnel programs: a route's `encap bpf out` program tags locally sent
+/// packets, its `xmit` program reads the tag on the same packet, and tc at the peer sees it.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
+    lwt_out_write_run(write_mode::DYNPTR, 7019)
+}
+
+/// The same through `bpf_dynptr_slice_rdwr()`: lwt out may not write packet data, but the
+/// extension is not packet data.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn lwt_out_slice_writes_lwt_xmit_reads() -> Result<()> {
+    lwt_out_write_run(write_mode::SLICE, 7036)
+}
+
+fn lwt_out_write_run(mode: u32, port: u16) -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, port);
+    config(&mut skel).cfg_write_mode = mode;
+    let p = Pair::new("lwt")?;
+    let out = Pinned::prog(&mut skel.progs.lwt_write, "lwt_write")?;
+    let xmit = Pinned::prog(&mut skel.progs.lwt_read, "lwt_read")?;
+    // More specific than the connected /24: only traffic to B takes it.
+    p.a.ip(&format!(
+        "route add {ADDR_B}/32 dev {VETH_A} encap bpf out pinned {} xmit pinned {}",
+        out.0, xmit.0
+    ))?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, port, 20, 200)?,
+        20,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(r.lwt_write_stats.seen, 20, "packets at lwt out");
+    check_eq!(r.lwt_write_stats.written, 20, "tags written at lwt out");
+    check_eq!(r.lwt_write_stats.dynptr_err, 0, "dynptr errors at lwt out");
+    check_eq!(r.lwt_read_stats.read_ok, 20, "tags read at lwt xmit");
+    check_eq!(
+        r.tc_read_stats.read_ok,
+        20,
+        "tags read at the peer's tc ingress"
+    );
+    check_eq!(
+        r.tc_read_stats.last_seq,
+        r.lwt_read_stats.last_seq,
+        "same last tag"
+    );
+    module::check_all_freed(20)
+}
+
+static LOG: Mutex<String> = Mutex::new(String::new());
+
+fn capture_libbpf(_level: PrintLevel, msg: String) {
+    LOG.lock().unwrap().push_str(&msg);
+}
+
+/// Loads only `prog` of the skeleton and returns the verifier log of its rejection.
+fn expect_rejected(prog: &str) -> Result<String> {
+    LOG.lock().unwrap().clear();
+    libbpf_rs::set_print(Some((PrintLevel::Debug, capture_libbpf)));
+    let mut obj = MaybeUninit::uninit();
+    let mut open = skb_meta_selftests::skel::SkbMetaSkelBuilder::default().open(&mut obj)?;
+    for mut p in open.open_object_mut().progs_mut() {
+        let on = p.name().to_string_lossy() == prog;
+        p.set_autoload(on);
+    }
+    let res = open.load();
+    libbpf_rs::set_print(None);
+    match res {
+        Ok(_) => bail!("{prog} was accepted by the verifier"),
+        Err(_) => Ok(LOG.lock().unwrap().clone()),
+    }
+}
+
+fn expect_rejected_with(prog: &str, msg: &str) -> Result<()> {
+    let log = expect_rejected(prog)?;
+    ensure!(
+        log.contains(msg),
+        "{prog}: verifier log lacks {msg:?}:\n{log}"
+    );
+    Ok(())
+}
+
+/// An access past a slice's length is rejected by the verifier.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_access_past_slice() -> Result<()> {
+    expect_rejected_with(
+        "reject_slice_past_len",
+        "invalid access to memory, mem_size=8 off=8 size=1",
+    )
+}
+
+/// A slice used after bpf_clone_redirect() is rejected: the helper invalidates it.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_slice_after_clone_redirect() -> Result<()> {
+    expect_rejected_with("reject_slice_after_clone", "invalid mem access 'scalar'")
+}
+
+/// A write through a read-only slice is rejected.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_write_through_rdonly_slice() -> Result<()> {
+    expect_rejected_with("reject_write_rdonly_slice", "cannot write into")
+}
+
+/// A writable slice in a read-only hook (socket filter) is refused at load time.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_writable_slice_in_socket_filter() -> Result<()> {
+    expect_rejected_with(
+        "reject_sock_slice_rdwr",
+        "skb extension is read-only in this prog type",
+    )
+}
+
+/// A bpf_dynptr_write() to the extension in a socket filter is refused at load time.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_write_in_socket_filter() -> Result<()> {
+    expect_rejected_with(
+        "reject_write_in_socket_filter",
+        "skb extension is read-only in this prog type",
+    )
+}
+
+/// Tracing programs read the extension only: a write is refused at load time.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_write_in_tracing() -> Result<()> {
+    expect_rejected_with(
+        "reject_write_in_tracing",
+        "skb extension is read-only in this prog type",
+    )
+}
+
+/// LSM programs read the extension only: a writable slice is refused at load time.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_writable_slice_in_lsm() -> Result<()> {
+    expect_rejected_with(
+        "reject_slice_rdwr_in_lsm",
+        "skb extension is read-only in this prog type",
+    )
+}
+
+/// The kfunc in a program type outside the hook table does not load.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
+    expect_rejected_with(
+        "reject_wrong_prog_type",
+        "calling kernel function bpf_dynptr_from_skb_meta is not allowed",
+    )
+}
+
+/// Socket filters read the tag (their writes are refused at load time:
+/// `verifier_rejects_write_in_socket_filter`).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn socket_filter_reads_but_cannot_write() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7010);
+    let p = Pair::new("sock")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let fd = skel.progs.sock_read.as_fd().as_raw_fd();
+    let rx = p.b.run(move || {
+        let s = std::net::UdpSocket::bind("0.0.0.0:7010")?;
+        // SAFETY: setsockopt with a valid socket, option and a c_int value.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_BPF,
+                &fd as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as u32,
+            )
+        };
+        ensure!(
+            rc == 0,
+            "SO_ATTACH_BPF: {}",
+            std::io::Error::last_os_error()
+        );
+        Ok(s)
+    })?;
+    rx.set_read_timeout(Some(Duration::from_secs(2)))?;
+    p.a.run(|| {
+        let tx = std::net::UdpSocket::bind("0.0.0.0:0")?;
+        for _ in 0..20 {
+            let mut msg = *b"id..hello";
+            msg[..4].copy_from_slice(&skb_meta_selftests::next_datagram_id().to_be_bytes());
+            tx.send_to(&msg, format!("{ADDR_B}:7010"))?;
+        }
+        Ok(())
+    })?;
+    let mut n = 0;
+    let mut buf = [0u8; 64];
+    while n < 20 && rx.recv(&mut buf).is_ok() {
+        n += 1;
+    }
+    check_eq!(n, 20, "datagrams through the socket filter");
+    let r = results(&skel);
+    check_identity(&r)?;
+    check_eq!(r.sock_stats.read_ok, 20, "tags read by the socket filter");
+    check_eq!(
+        r.sock_stats.id_ok,
+        20,
+        "tags of the datagram they came with"
+    );
+    Ok(())
+}
+
+/// Which drop reason hit my tagged packets? A tp_btf/kfree_skb program reads the tag of packets
+/// dropped at tc ingress, with SKB_DROP_REASON_TC_INGRESS; its dynptr is read-only, and the
+/// untagged packets it sees allocate nothing.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn tracing_reads_the_tag_of_dropped_packets() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7044, ["tc_write_drop", "trace_tagged_drops"]);
+    let p = Pair::new("drop")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write_drop, "ingress")?;
+    let _trace = skel.progs.trace_tagged_drops.attach()?;
+    let rx = udp_rx(&p.b, ADDR_B, 7044)?;
+    udp_send(&p.a, ADDR_B, 7044, 30, 100)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let mut buf = [0u8; 256];
+    rx.set_nonblocking(true)?;
+    ensure!(rx.recv(&mut buf).is_err(), "a dropped datagram arrived");
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.written, 30, "tags written before the drop");
+    check_eq!(r.drop_stats.read_ok, 30, "tagged drops seen by kfree_skb");
+    check_eq!(r.drop_stats.read_bad, 0, "bad tags");
+    check_eq!(
+        r.drop_reason_match,
+        30,
+        "tagged drops with SKB_DROP_REASON_TC_INGRESS (last reason {})",
+        r.drop_reason_last
+    );
+    check_eq!(r.observe_rdonly, r.drop_stats.read_ok, "read-only dynptrs");
+    check_eq!(module::counter("allocated")?, 30, "buffers");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// What every read-only observer of a tagged flow must have seen: `want` tags written at tc
+/// and as many read by the observer (`stats`), none malformed, no kfunc error, and every
+/// dynptr it got read-only.
+fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Result<()> {
+    check_eq!(r.tc_write_stats.written, want, "tags written");
+    check_eq!(stats.read_ok, want, "tags read {where_}");
+    check_eq!(stats.read_bad, 0, "bad tags read {where_}");
+    check_eq!(stats.dynptr_err, 0, "kfunc errors {where_}");
+    check_eq!(
+        r.observe_rdonly,
+        stats.read_ok,
+        "read-only dynptrs {where_}"
+    );
+    Ok(())
+}
+
+/// An LSM program on socket_sock_rcv_skb reads the tag of the packets a socket admits.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7045, ["lsm_sock_rcv_read"]);
+    let p = Pair::new("lsm")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _lsm = skel.progs.lsm_sock_rcv_read.attach_lsm()?;
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7045, 25, 100)?,
+        25,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_observer(&r, &r.lsm_stats, 25, "by the LSM program")
+}
+
+/// A netfilter program at LOCAL_IN reads the tag from its context's skb.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7046, ["nf_read"]);
+    let p = Pair::new("nf")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _nf = {
+        let _in_b = p.b.enter()?;
+        skel.progs
+            .nf_read
+            .attach_netfilter_with_opts(libbpf_rs::NetfilterOpts {
+                protocol_family: 2, // NFPROTO_IPV4
+                hooknum: 1,         // NF_INET_LOCAL_IN
+                priority: -100,
+                ..Default::default()
+            })
+            .context("attach the netfilter program in netns B")?
+    };
+    check_eq!(
+        udp_flow(&p.a, &p.b, ADDR_B, 7046, 25, 100)?,
+        25,
+        "datagrams"
+    );
+    let r = results(&skel);
+    check_observer(&r, &r.nf_stats, 25, "at LOCAL_IN")
+}
+
+/// A sock_ops program reads the tag of incoming TCP segments in the header-option callback,
+/// from the kernel context's skb.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7047, ["sockops_read"]);
+    let p = Pair::new("sockops")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+    let _ops = skb_meta_selftests::attach_cgroup(&skel.progs.sockops_read)?;
+    check_eq!(
+        tcp_flow(&p.a, &p.b, ADDR_B, 7047, 256 << 10)?,
+        256 << 10,
+        "bytes received"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    ensure!(
+        r.sockops_stats.read_ok > 0,
+        "no tag read in sock_ops ({} callbacks with a packet, {} without)",
+        r.sockops_stats.seen,
+        r.sockops_no_skb
+    );
+    check_eq!(r.sockops_stats.read_bad, 0, "bad tags");
+    check_eq!(r.sockops_stats.dynptr_err, 0, "kfunc errors");
+    ensure!(
+        r.sockops_stats.read_ok <= r.tc_write_stats.written,
+        "more tags read ({}) than written ({})",
+        r.sockops_stats.read_ok,
+        r.tc_write_stats.written
+    );
+    check_eq!(
+        r.observe_rdonly,
+        r.sockops_stats.read_ok,
+        "read-only dynptrs"
+    );
+    Ok(())
+}

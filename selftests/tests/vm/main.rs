@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The contract of `bpf_dynptr_from_skb_meta(BPF_DYNPTR_SKB_EXT_F)`, tested with real devices
+//! and real traffic inside the VM (`make vm-test`).
+//!
+//! Every test needs root, the patched kernel and the hook provider module, so they are
+//! `#[ignore]`d for a host `cargo test`; the VM runs them with `--include-ignored`, one at a
+//! time (`--test-threads=1`): they share the module and its counters.
+//!
+//! One file per table of the contract (`SPEC.md`), as the kernel's BPF selftests have one
+//! prog_tests file per area: `kfunc.rs` (Kfunc behaviour), `hooks.rs` (Hooks, and the
+//! extension as plain memory), `lifetime.rs` (Lifetime), `provider.rs` (the Rust hook
+//! provider). Helpers used by more than one area live here. The BPF programs are in
+//! `src/bpf/skb_meta.bpf.c`.
+
+use std::{
+    fs,
+    mem::MaybeUninit,
+    os::{
+        fd::{AsFd, AsRawFd},
+        unix::fs::PermissionsExt,
+    },
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, ensure, Context, Result};
+use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
+use skb_meta_selftests::{
+    check_eq, check_identity, config, errno::*, hook_stats, kunit, load_skel, module, results, sh,
+    skel::types::bss, tcp_flow, udp_flow, udp_recv, udp_rx, udp_send, write_mode, Failslab, Netns,
+    Pair, Pinned, ADDR6_B, ADDR_B, TAG_MAGIC, TAG_SIZE, VETH_A, VETH_B,
+};
+
+mod hooks;
+mod kfunc;
+mod lifetime;
+mod provider;
+
+/// Fresh module instance, default policy: counters start at zero.
+fn fresh_module() -> Result<()> {
+    module::reload("")
+}
+
+/// A third netns `c` behind veth_c0 (in `a`) / veth_c1 (in `c`): tc_clone_write on a's egress
+/// tags, clones to veth_c0 and rewrites the original; tc_read reads originals in `b`,
+/// tc_read2 the clones in `c`.
+fn clone_setup(
+    p: &Pair,
+    skel: &mut skb_meta_selftests::skel::SkbMetaSkel<'_>,
+    tag: &str,
+) -> Result<Netns> {
+    let c = Netns::new(tag)?;
+    sh(&format!(
+        "ip link add veth_c0 netns {} type veth peer name veth_c1 netns {}",
+        p.a.name, c.name
+    ))?;
+    p.a.ip("link set veth_c0 up")?;
+    c.ip("link set veth_c1 up")?;
+    config(skel).cfg_clone_ifindex = p.a.ifindex("veth_c0")?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_clone_write, "egress")?;
+    p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
+    c.attach_tc("veth_c1", &skel.progs.tc_read2, "ingress")?;
+    Ok(c)
+}
+
+/// The Rust constants agree with the header the BPF programs are built from (runs on the host
+/// too): the skeleton's struct sizes the tag from it, and the defines must match.
+#[test]
+fn tag_layout_matches_bpf_header() {
+    let r: skb_meta_selftests::hook_stats = Default::default();
+    assert_eq!(r.last_tag.len(), TAG_SIZE);
+    let header = include_str!("../../src/bpf/skb_meta.h");
+    assert!(
+        header.contains(&format!("#define TAG_SIZE {TAG_SIZE}\n")),
+        "TAG_SIZE differs from src/bpf/skb_meta.h"
+    );
+    assert!(
+        header.contains(&format!("#define TAG_MAGIC {TAG_MAGIC:#x}u\n")),
+        "TAG_MAGIC differs from src/bpf/skb_meta.h"
+    );
+    for (name, value) in [
+        ("WRITE_DYNPTR", write_mode::DYNPTR),
+        ("WRITE_SLICE", write_mode::SLICE),
+        ("WRITE_MEMSET", write_mode::MEMSET),
+    ] {
+        assert!(
+            header.contains(&format!("#define {name} {value}\t")),
+            "{name} differs from src/bpf/skb_meta.h"
+        );
+    }
+}
