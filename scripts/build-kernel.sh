@@ -20,6 +20,7 @@ FRAGMENTS=("$FRAGMENT")
 LENIENT=()
 case "$SKBX_PROFILE" in
 debug) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug") ;;
+kasan) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug" "$SKBX_TOP/selftests/config.kasan") ;;
 bench) FRAGMENTS+=("$SKBX_TOP/selftests/config.bench") ;;
 upstream)
 	b="$KSRC/tools/testing/selftests/bpf"

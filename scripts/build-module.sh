@@ -15,7 +15,7 @@ grep -q '^CONFIG_RUST=y' "$kdir/.config" || die "$kdir has no Rust support (CONF
 grep -q '^CONFIG_BPF_SKB_EXT=y' "$kdir/.config" || die "$kdir lacks the series (CONFIG_BPF_SKB_EXT)"
 mkdir -p "$mo"
 rust_env
-PATH="/usr/lib/ccache:$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
-	CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
+PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
+	${SKBX_LLVM:+LLVM=$SKBX_LLVM} CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
 log "module built: $mo/bpf_skb_meta.ko"
 echo "$mo/bpf_skb_meta.ko" >"$SKBX_CACHE/module-path.$SKBX_PROFILE"

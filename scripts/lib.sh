@@ -31,10 +31,13 @@ KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
 # "bench" (selftests/config + config.bench: tracing for the map-based
 # variants, no debug options) and "upstream" (the kernel's own BPF
 # selftests: their config fragments under selftests/config), each with its
-# own build output.
+# own build output. "kasan" is the debug profile plus KASAN, built with
+# clang 19 (SKBX_LLVM): with CONFIG_RUST, KASAN needs a clang-built kernel.
 SKBX_PROFILE=${SKBX_PROFILE:-debug}
+SKBX_LLVM=
 case "$SKBX_PROFILE" in
 debug) KOUT="$SKBX_CACHE/build" ;;
+kasan) KOUT="$SKBX_CACHE/build-kasan"; SKBX_LLVM=-19 ;;
 bench) KOUT="$SKBX_CACHE/build-bench" ;;
 upstream) KOUT="$SKBX_CACHE/build-upstream" ;;
 *) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
@@ -107,7 +110,23 @@ kmake() {
 	rust_env
 	# ccache through its masquerade dir: CC="ccache gcc" would leak into
 	# rustc's -Clinker for host programs and break the Rust build.
-	PATH="/usr/lib/ccache:$PATH" make -C "$KSRC" O="$KOUT" -j"$(nproc)" "$@"
+	PATH="$(ccache_dir):$PATH" make -C "$KSRC" O="$KOUT" -j"$(nproc)" \
+		${SKBX_LLVM:+LLVM=$SKBX_LLVM} "$@"
+}
+
+# The ccache masquerade dir for the profile's compiler. Debian's ccache
+# links gcc and the default clang only; clang-19 gets a dir of its own.
+ccache_dir() {
+	if [ -z "$SKBX_LLVM" ]; then
+		echo /usr/lib/ccache
+		return
+	fi
+	local d="$TOOLS/ccache-llvm$SKBX_LLVM"
+	if [ ! -x "$d/clang$SKBX_LLVM" ]; then
+		mkdir -p "$d"
+		ln -sf /usr/bin/ccache "$d/clang$SKBX_LLVM"
+	fi
+	echo "$d"
 }
 
 # checkpatch --strict on every patch of patches/ (not the cover letter).
