@@ -138,7 +138,8 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
 /// (clone, pskb_copy, skb_copy share the buffer until a write; another extension added to or
 /// removed from a shared container; scrub with and without xnet; a buffer that outlives its
 /// provider), and the KUnit tests of the Rust provider abstraction. Both register a provider
-/// of their own, so the module is unloaded meanwhile.
+/// of their own, so the module is unloaded meanwhile. Also the KUnit tests of the Rust module
+/// parameters in sysfs (patch 6), which the provider's netns policy is.
 #[test]
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
 fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
@@ -146,6 +147,7 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
     let c = kunit::run("bpf_skb_ext");
     let rust = kunit::run("rust_kernel_bpf_skb_ext");
     module::load("")?;
+    let params = kunit::run("rust_kernel_module_param")?;
 
     let c = c?;
     for case in [
@@ -161,6 +163,7 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
         "bpf_skb_ext_scrub_shared_container",
         "bpf_skb_ext_outlives_provider",
         "bpf_skb_ext_core_wipes_orphans",
+        "bpf_skb_ext_unregister_waits_for_hooks",
     ] {
         ensure!(
             c.iter().any(|n| n == case),
@@ -176,6 +179,12 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
         ensure!(
             rust.iter().any(|n| n == case),
             "Rust KUnit case {case} did not pass: {rust:?}"
+        );
+    }
+    for case in ["module_param_bool_in_sysfs", "module_param_u32_in_sysfs"] {
+        ensure!(
+            params.iter().any(|n| n == case),
+            "Rust KUnit case {case} did not pass: {params:?}"
         );
     }
     Ok(())
