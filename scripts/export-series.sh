@@ -20,7 +20,9 @@ case $email in
 esac
 signer="$name <$email>"
 
-cd "$KSRC"
+# SKBX_EXPORT_TREE: export from another checkout of the cache tree (a
+# worktree), e.g. while a build uses the main one.
+cd "${SKBX_EXPORT_TREE:-$KSRC}"
 branch=$(git rev-parse --abbrev-ref HEAD)
 n=$(git rev-list --count base..HEAD)
 [ "$n" -gt 0 ] || die "no commits over base on $branch in $KSRC"
