@@ -6,7 +6,7 @@
 
 S := scripts
 .PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
-	prefix-builds check-compiled-out mutate ext-size clean
+	prefix-builds check-compiled-out mutate ext-size vm-test-kasan clean
 
 all: vm-test
 
@@ -33,6 +33,11 @@ selftests:
 # Build all, boot the VM, run the suite: prints "N passed, N failed".
 vm-test:
 	@KDIR=$(KDIR) $(S)/vm-test.sh
+
+# The memory-safety tests (lifetime, provider, allocation failures, kernel
+# writers) on a KASAN kernel built with clang 19 (SKBX_PROFILE=kasan).
+vm-test-kasan:
+	@$(S)/vm-test-kasan.sh
 
 # Mutation run: one-line mutants (selftests/mutants) of the series and the
 # module, each against the tests it names; killed/survived per mutant.

@@ -26,9 +26,11 @@ cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
 # each test gets 150 s (the slowest, module_reload_under_traffic, takes
 # ~50-70 s), so a hung one still leaves time for the rest. The VM gets a
 # margin for boot and the kmemleak scan.
+# (make vm-test-kasan sets longer ones: SKBX_SUITE_TIMEOUT, SKBX_TEST_TIMEOUT.)
 SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-900} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 660 \
-	"$results/vm-suite.sh" 150 "$results/vm-tests" ${SKBX_TEST_FILTER:-} ${SKBX_STOP_AT_FAILURE:+--stop}
+	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" "${SKBX_SUITE_TIMEOUT:-660}" \
+	"$results/vm-suite.sh" "${SKBX_TEST_TIMEOUT:-150}" "$results/vm-tests" ${SKBX_TEST_FILTER:-} \
+	${SKBX_STOP_AT_FAILURE:+--stop}
 vm_status=$?
 
 cat "$results/run.log" 2>/dev/null
