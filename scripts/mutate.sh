@@ -61,8 +61,8 @@ for name in $names; do
 		survived+=("$name")
 	else
 		killed=$((killed + 1))
-		by=$(grep -m1 -oE '^test [a-z0-9_]+ \.\.\. FAILED' "$results/$name.log" |
-			sed -E 's/^test ([a-z0-9_]+) .*/\1/')
+		by=$(grep -m1 -oE '^test [a-z0-9_:]+ \.\.\. FAILED' "$results/$name.log" |
+			sed -E 's/^test ([a-z0-9_:]+) .*/\1/')
 		if [ -z "$by" ]; then
 			by=$(grep -m1 -E 'build failed|kernel console shows|panicked|hung|rmmod|kmemleak' \
 				"$results/$name.log" || echo "the run failed")
