@@ -19,6 +19,10 @@ status=0
 for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
 	case "$p" in */0000-*) continue ;; esac
 	git -C "$wt" am -q "$p" || die "$(basename "$p") does not apply"
+	# The dev config afresh for every prefix: olddefconfig drops the
+	# symbols a prefix does not know yet (the KUnit option before the patch
+	# that adds it), and they must come back when their patch does.
+	cp "$KOUT/.config" "$out/.config"
 	start=$(date +%s)
 	if PATH="/usr/lib/ccache:$PATH" make -s -C "$wt" O="$out" -j"$(nproc)" olddefconfig bzImage modules \
 		>"$out/build.log" 2>&1; then
