@@ -61,6 +61,18 @@ struct State {
 }
 
 impl State {
+    /// Zeroed counters, shared by the hooks and debugfs.
+    fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            State {
+                events: PerCpuCounters::new()?,
+                live: Atomic::new(0),
+                peak: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
     fn set_up(&self, event: usize) {
         self.events.add(event, 1);
         let live = self.live.fetch_add(1, Relaxed) + 1;
@@ -149,14 +161,7 @@ struct BpfSkbMeta {
 impl kernel::InPlaceModule for BpfSkbMeta {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init_scope(|| {
-            let state = Arc::new(
-                State {
-                    events: PerCpuCounters::new()?,
-                    live: Atomic::new(0),
-                    peak: Atomic::new(0),
-                },
-                GFP_KERNEL,
-            )?;
+            let state = State::new()?;
             let dir = Dir::new(c"bpf_skb_meta");
             let counters = KBox::pin_init(
                 dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
@@ -187,16 +192,8 @@ mod tests {
     use super::*;
 
     fn hooks() -> Result<Hooks> {
-        let state = Arc::new(
-            State {
-                events: PerCpuCounters::new()?,
-                live: Atomic::new(0),
-                peak: Atomic::new(0),
-            },
-            GFP_KERNEL,
-        )?;
         Ok(Hooks {
-            state,
+            state: State::new()?,
             announce_drop: false,
         })
     }

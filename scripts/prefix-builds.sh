@@ -13,7 +13,6 @@ git -C "$KSRC" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
 git -C "$KSRC" worktree prune
 git -C "$KSRC" worktree add -q --detach "$wt" base || die "cannot create $wt"
 mkdir -p "$out"
-cp "$KOUT/.config" "$out/.config"
 rust_env
 status=0
 for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
