@@ -3,12 +3,13 @@
 //! Rust hook provider for the BPF metadata skb extension.
 //!
 //! Serves the buffers behind `bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &ptr)`: the
-//! kernel zeroes new ones and copies shared ones before they are written; this module accounts
-//! for every buffer set up, copied and released, and wipes released ones.
+//! kernel zeroes new ones, copies shared ones before they are written and wipes released ones;
+//! this module accounts for every buffer set up, copied and released.
 //!
-//! Every hook costs O(1) on any number of CPUs: one per-CPU add for the event counters and one
+//! Every hook costs O(1) on any number of CPUs: setting a buffer up is one per-CPU add and one
 //! atomic add on the shared `live` count, which makes `live` and `peak` exact (the price is one
-//! cache line that CPUs tagging at the same moment share).
+//! cache line that CPUs tagging at the same moment share); releasing one is the atomic
+//! decrement alone, and `freed` is derived when read (`allocated + copied - live`).
 //!
 //! - `/sys/kernel/debug/bpf_skb_meta/counters` (read-only): one `name value` pair per line:
 //!   `live`, `peak`, `allocated`, `copied`, `freed`, `alloc_failed`.
@@ -44,12 +45,12 @@ module! {
     },
 }
 
-/// Per-CPU event counters, by index.
+/// Per-CPU event counters, by index. Releases are not counted apart: every buffer set up is
+/// live until released, so `freed` is `allocated + copied - live`.
 const ALLOCATED: usize = 0;
 const COPIED: usize = 1;
-const FREED: usize = 2;
-const ALLOC_FAILED: usize = 3;
-const NR_COUNTERS: usize = 4;
+const ALLOC_FAILED: usize = 2;
+const NR_COUNTERS: usize = 3;
 
 /// What the hooks and debugfs share.
 struct State {
@@ -73,6 +74,7 @@ impl State {
         )?)
     }
 
+    #[inline]
     fn set_up(&self, event: usize) {
         self.events.add(event, 1);
         let live = self.live.fetch_add(1, Relaxed) + 1;
@@ -85,9 +87,18 @@ impl State {
         }
     }
 
+    #[inline]
     fn released(&self) {
-        self.events.add(FREED, 1);
         self.live.add(-1, Relaxed);
+    }
+
+    /// Buffers released: exact when no hook runs, like the sums it is made of.
+    fn freed(&self) -> i64 {
+        let set_up = self
+            .events
+            .sum(ALLOCATED)
+            .wrapping_add(self.events.sum(COPIED));
+        (set_up as i64).wrapping_sub(self.live.load(Relaxed))
     }
 
     fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -95,7 +106,7 @@ impl State {
         writeln!(f, "peak {}", self.peak.load(Relaxed))?;
         writeln!(f, "allocated {}", self.events.sum(ALLOCATED))?;
         writeln!(f, "copied {}", self.events.sum(COPIED))?;
-        writeln!(f, "freed {}", self.events.sum(FREED))?;
+        writeln!(f, "freed {}", self.freed())?;
         writeln!(f, "alloc_failed {}", self.events.sum(ALLOC_FAILED))
     }
 }
@@ -120,9 +131,8 @@ impl Provider for Hooks {
         self.state.set_up(COPIED);
     }
 
-    fn release(&self, data: &mut [u8; DATA_SIZE]) {
-        // Another packet's tag must never be found in a recycled slab object.
-        bpf_skb_ext::wipe(data);
+    fn release(&self, _data: &[u8; DATA_SIZE]) {
+        // The kernel wiped the buffer: only the accounting is ours.
         self.state.released();
     }
 
@@ -130,8 +140,10 @@ impl Provider for Hooks {
         self.state.events.add(ALLOC_FAILED, 1);
     }
 
-    fn keep_across_netns(&self) -> bool {
-        !module_parameters::drop_across_netns.value()
+    fn drop_across_netns() -> Option<&'static Atomic<bool>> {
+        // The kernel reads the parameter where sysfs writes it: a write takes effect for the
+        // next packet that crosses, and no hook runs per packet for it.
+        Some(module_parameters::drop_across_netns.as_atomic())
     }
 }
 
@@ -185,8 +197,8 @@ impl kernel::InPlaceModule for BpfSkbMeta {
 }
 
 // Unit tests of the hooks, on buffers of their own: what the provider does to a buffer is seen
-// directly, not through slab poisoning, which would hide a missing wipe. Run through debugfs
-// while the module is loaded (the VM boots with `kunit.autorun=0`).
+// directly. Run through debugfs while the module is loaded (the VM boots with
+// `kunit.autorun=0`).
 #[kunit_tests(bpf_skb_meta_provider)]
 mod tests {
     use super::*;
@@ -199,18 +211,31 @@ mod tests {
     }
 
     #[test]
-    fn release_wipes_and_accounts() -> Result {
+    fn release_accounts() -> Result {
         let hooks = hooks()?;
         let mut data = [0u8; DATA_SIZE];
         hooks.init(&mut data);
         assert_eq!(hooks.state.live.load(Relaxed), 1);
-        data.fill(0xa5);
-        hooks.release(&mut data);
-        assert!(data.iter().all(|&b| b == 0));
+        assert_eq!(hooks.state.freed(), 0);
+        hooks.release(&data);
         assert_eq!(hooks.state.live.load(Relaxed), 0);
         assert_eq!(hooks.state.events.sum(ALLOCATED), 1);
-        assert_eq!(hooks.state.events.sum(FREED), 1);
+        assert_eq!(hooks.state.freed(), 1);
         Ok(())
+    }
+
+    #[test]
+    fn netns_policy_is_the_parameter() {
+        // The kernel reads what `drop_across_netns()` points to; it must be the parameter.
+        let policy = Hooks::drop_across_netns().expect("a netns policy");
+        assert!(core::ptr::eq(
+            policy,
+            module_parameters::drop_across_netns.as_atomic()
+        ));
+        assert_eq!(
+            policy.load(Relaxed),
+            module_parameters::drop_across_netns.value()
+        );
     }
 
     #[test]
@@ -233,11 +258,12 @@ mod tests {
         for b in bufs.iter_mut() {
             hooks.init(b);
         }
-        hooks.release(&mut bufs[0]);
-        hooks.release(&mut bufs[1]);
+        hooks.release(&bufs[0]);
+        hooks.release(&bufs[1]);
         hooks.init(&mut bufs[0]);
         assert_eq!(hooks.state.live.load(Relaxed), 2);
         assert_eq!(hooks.state.peak.load(Relaxed), 3);
+        assert_eq!(hooks.state.freed(), 2);
         Ok(())
     }
 }

@@ -158,6 +158,7 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
         "bpf_skb_ext_skb_copy_shares",
         "bpf_skb_ext_other_extensions",
         "bpf_skb_ext_scrub",
+        "bpf_skb_ext_core_wipes_released",
         "bpf_skb_ext_data_rw_is_exclusive",
         "bpf_skb_ext_recycled_buffer_starts_zeroed",
         "bpf_skb_ext_scrub_shared_container",
@@ -174,7 +175,6 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
     for case in [
         "bpf_skb_ext_one_provider_at_a_time",
         "bpf_skb_ext_counters_sum_over_cpus",
-        "bpf_skb_ext_wipe_zeroes",
     ] {
         ensure!(
             rust.iter().any(|n| n == case),
