@@ -147,18 +147,20 @@ for path in sorted(out.glob("results-icount-possible*.jsonl")):
     cpus = path.stem.split("possible")[1]
     more = per_packet([json.loads(l) for l in path.read_text().splitlines() if l.strip()], "all_tagged")
     base = per_packet(load("icount"), "all_tagged")
-    if "skb_ext" not in more or "skb_ext" not in base:
+    variants = [v for v in ("skb_ext", "skb_ext_slice") if v in more and v in base]
+    if not variants or "baseline" not in more or "baseline" not in base:
         continue
-    b0, e0 = base["baseline"]["med"], base["skb_ext"]["med"]
-    b1, e1 = more["baseline"]["med"], more["skb_ext"]["med"]
-    report += [f"### possible_cpus={cpus} (still 2 vCPUs), every packet tagged", "",
-               "A separate boot with the kernel told that many CPUs are possible: nothing per packet",
-               "may grow with the number of CPUs.", "",
-               "| boot | baseline | skb_ext | storage cost (over baseline) |", "| --- | --- | --- | --- |",
-               f"| default | {b0:.0f} | {e0:.0f} | {e0 - b0:+.0f} |",
-               f"| possible_cpus={cpus} | {b1:.0f} | {e1:.0f} | {e1 - b1:+.0f} |",
-               "", f"Tagged-packet cost (skb_ext) changes by {100 * (e1 - e0) / e0:+.2f}%; its storage cost by "
-               f"{e1 - b1 - (e0 - b0):+.0f} instructions.", ""]
+    b0, b1 = base["baseline"]["med"], more["baseline"]["med"]
+    report += [f"### {cpus} CPUs (possible and online, all idle but the benchmark's), every packet tagged", "",
+               f"A separate boot with {cpus} vCPUs instead of 2 (`SKBX_BENCH_POSSIBLE_CPUS={cpus}`): nothing per",
+               "packet may grow with the number of CPUs.", "",
+               "| variant | 2 CPUs | " + f"{cpus} CPUs | change of the tagged-packet cost | storage cost, 2 CPUs | storage cost, {cpus} CPUs |",
+               "| --- | --- | --- | --- | --- | --- |",
+               f"| baseline | {b0:.0f} | {b1:.0f} | {100 * (b1 - b0) / b0:+.2f}% | | |"]
+    for v in variants:
+        e0, e1 = base[v]["med"], more[v]["med"]
+        report.append(f"| {v} | {e0:.0f} | {e1:.0f} | {100 * (e1 - e0) / e0:+.2f}% | {e0 - b0:+.0f} | {e1 - b1:+.0f} |")
+    report.append("")
 
 
 def profile(name):
