@@ -15,7 +15,14 @@
 set -u
 bench=$1 out=$2 rounds=$3 packets=$4 profile=$5
 
-"$bench" "$out/bench.jsonl" "$rounds" "$packets" || exit $?
+# The benchmark thread stays on CPU 0 (its softirq receive path with it):
+# a migration would start it on another CPU's cold per-CPU caches (slab
+# freelists, page fragments), which a guest with many idle CPUs makes
+# likely and which is no cost of any variant.
+pin="taskset -c 0"
+command -v taskset >/dev/null || { echo "no taskset (util-linux)" >&2; exit 1; }
+
+$pin "$bench" "$out/bench.jsonl" "$rounds" "$packets" || exit $?
 [ "$profile" = 1 ] || exit 0
 
 # Debian 12's linux-perf (perf 6.1), installed by scripts/setup.sh.
@@ -45,7 +52,7 @@ record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 		# stay out of the profile).
 		SKBX_PERF_CTL=$fifos/ctl SKBX_PERF_ACK=$fifos/ack \
 			"$perf" record -q --no-bpf-event -e cpu-clock -c "$period" -D -1 \
-			--control "fifo:$fifos/ctl,$fifos/ack" -o "$data/perf-$name.data" -- "$@" \
+			--control "fifo:$fifos/ctl,$fifos/ack" -o "$data/perf-$name.data" -- $pin "$@" \
 			>"$out/profile-$name.log" 2>&1 || { cat "$out/profile-$name.log" >&2; return 1; }
 		"$perf" report -i "$data/perf-$name.data" --stdio --sort sym -n --percent-limit 0.02 \
 			>"$out/profile-$name-$period.txt" 2>/dev/null
@@ -56,7 +63,7 @@ record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 # to stdout under TCG (not reproduced since).
 calibrate() {
 	"$perf" record -q --no-bpf-event -e cpu-clock -c 10000 -o "$data/perf-calibrate.data" -- \
-		"$bench" calibrate >"$out/profile-calibrate.log" 2>&1
+		$pin "$bench" calibrate >"$out/profile-calibrate.log" 2>&1
 }
 calibrate || calibrate || exit 1
 "$perf" report -i "$data/perf-calibrate.data" --stdio --sort sym -n \
