@@ -11,6 +11,7 @@ set -euo pipefail
 
 "$SKBX_TOP/scripts/setup.sh"
 "$SKBX_TOP/scripts/fetch-kernel.sh"
+lock_kernel_tree
 FRAGMENT="${SKBX_FRAGMENT:-$SKBX_TOP/selftests/config}"
 FRAGMENTS=("$FRAGMENT")
 # Fragments merged first whose symbols may be lost to unmet dependencies:

@@ -66,6 +66,22 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
+# One user of the shared kernel tree at a time: build-kernel.sh re-applies
+# the series there and `make mutate` edits it between builds, so two make
+# targets run side by side would build each other's tree. The lock is held
+# until the script that took it exits; the scripts it runs see
+# SKBX_TREE_LOCKED and do not take it again.
+lock_kernel_tree() {
+	[ -z "${SKBX_TREE_LOCKED:-}" ] || return 0
+	mkdir -p "$SKBX_CACHE"
+	exec {SKBX_TREE_LOCK_FD}>"$SKBX_CACHE/kernel-tree.lock"
+	if ! flock -n "$SKBX_TREE_LOCK_FD"; then
+		log "waiting for another build using $KSRC to finish"
+		flock "$SKBX_TREE_LOCK_FD"
+	fi
+	export SKBX_TREE_LOCKED=1
+}
+
 # The Debian mirror this machine already uses (never hard-code a host).
 debian_mirror() {
 	local url

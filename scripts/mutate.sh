@@ -21,6 +21,7 @@ results="$SKBX_CACHE/results/mutate"
 
 git -C "$SKBX_TOP" diff --quiet -- rust ||
 	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
+lock_kernel_tree	# for the whole run: the mutants are edits of the tree
 "$SKBX_TOP/scripts/build-kernel.sh" >&2 || exit 1	# the series, applied and built
 git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"
 python3 "$py" check "$list" "$KSRC" "$SKBX_TOP" >&2 || die "fix selftests/mutants first"
