@@ -39,6 +39,9 @@ fn main() {
                 &vmlinux_dir,
                 "-I",
                 "src/bpf",
+                // The programs of each test area, beside its tests (tests/vm/*.bpf.c).
+                "-I",
+                "tests/vm",
                 "-Wall",
                 "-O2",
                 "-mcpu=v3",
@@ -49,6 +52,9 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
     println!("cargo:rerun-if-changed=src/bpf/tag.bpf.h");
+    for area in ["hooks", "kfunc", "lifetime", "provider"] {
+        println!("cargo:rerun-if-changed=tests/vm/{area}.bpf.c");
+    }
     println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
     println!("cargo:rerun-if-env-changed=SKB_META_CLANG");
     println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");

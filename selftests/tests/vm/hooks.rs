@@ -13,7 +13,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     let _ = VM;
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7001);
+    let skel = load_skel!(obj, 7001, ["tc_write", "cg_read"]);
     let p = Pair::new("udp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
@@ -50,7 +50,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
 fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7002);
+    let skel = load_skel!(obj, 7002, ["tc_write", "cg_read"]);
     let p = Pair::new("tcp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
@@ -100,7 +100,7 @@ fn cgroup_egress_slice_writes_tc_egress_reads() -> Result<()> {
 fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, port);
+    let mut skel = load_skel!(obj, port, ["tc_read", "cg_write"]);
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("cgeg")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
@@ -140,7 +140,7 @@ fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
 fn extension_write_keeps_packet_pointers() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7034, ["tc_pkt_ptr_after_write"]);
+    let skel = load_skel!(obj, 7034, ["tc_pkt_ptr_after_write", "tc_read"]);
     let p = Pair::new("pktp")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_pkt_ptr_after_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -205,7 +205,7 @@ fn writable_extension_slice_needs_no_unclone() -> Result<()> {
 fn tc_actions_write_and_read() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7020);
+    let mut skel = load_skel!(obj, 7020, ["act_write", "act_read"]);
     let p = Pair::new("act")?;
     let writer = Pinned::prog(&mut skel.progs.act_write, "act_write")?;
     let reader = Pinned::prog(&mut skel.progs.act_read, "act_read")?;
@@ -260,7 +260,7 @@ fn lwt_out_slice_writes_lwt_xmit_reads() -> Result<()> {
 fn lwt_out_write_run(mode: u32, port: u16) -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, port);
+    let mut skel = load_skel!(obj, port, ["lwt_write", "lwt_read", "tc_read"]);
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("lwt")?;
     let out = Pinned::prog(&mut skel.progs.lwt_write, "lwt_write")?;
@@ -410,7 +410,7 @@ fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
 fn socket_filter_reads_but_cannot_write() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7010);
+    let skel = load_skel!(obj, 7010, ["tc_write", "sock_read"]);
     let p = Pair::new("sock")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let fd = skel.progs.sock_read.as_fd().as_raw_fd();
@@ -516,7 +516,7 @@ fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Resul
 fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7045, ["lsm_sock_rcv_read"]);
+    let skel = load_skel!(obj, 7045, ["tc_write", "lsm_sock_rcv_read"]);
     let p = Pair::new("lsm")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _lsm = skel.progs.lsm_sock_rcv_read.attach_lsm()?;
@@ -535,7 +535,7 @@ fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
 fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7046, ["nf_read"]);
+    let skel = load_skel!(obj, 7046, ["tc_write", "nf_read"]);
     let p = Pair::new("nf")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _nf = {
@@ -566,7 +566,7 @@ fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
 fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7047, ["sockops_read"]);
+    let skel = load_skel!(obj, 7047, ["tc_write", "sockops_read"]);
     let p = Pair::new("sockops")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _ops = skb_meta_selftests::attach_cgroup(&skel.progs.sockops_read)?;

@@ -88,7 +88,7 @@ fn kunit_provider_hooks() -> Result<()> {
 fn counters_follow_tagged_packets_in_flight() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7012);
+    let skel = load_skel!(obj, 7012, ["tc_write"]);
     let p = Pair::new("cnt")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     // An AF_PACKET socket that never reads: its queue holds a clone of every packet. Odd
@@ -144,7 +144,7 @@ fn counters_follow_tagged_packets_in_flight() -> Result<()> {
 fn recycled_buffers_start_zeroed() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7013);
+    let skel = load_skel!(obj, 7013, ["tc_fresh_check"]);
     let p = Pair::new("recycle")?;
     // Every packet gets a buffer through a writable slice, checked for zeros, then filled.
     p.a.attach_tc(VETH_A, &skel.progs.tc_fresh_check, "egress")?;
@@ -171,7 +171,7 @@ fn without_module_flag_is_not_supported() -> Result<()> {
     module::unload()?;
     let res = (|| -> Result<()> {
         let mut obj = MaybeUninit::uninit();
-        let skel = load_skel!(obj, 7014);
+        let skel = load_skel!(obj, 7014, ["tc_write", "tc_read"]);
         let p = Pair::new("nomod")?;
         p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
         p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -197,7 +197,7 @@ fn without_module_flag_is_not_supported() -> Result<()> {
 fn module_reload_under_traffic() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7016);
+    let skel = load_skel!(obj, 7016, ["tc_write", "tc_read"]);
     let p = Pair::new("reload")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -294,7 +294,7 @@ fn module_reload_under_traffic() -> Result<()> {
 fn stress_flows_clones_and_reloads() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7017);
+    let mut skel = load_skel!(obj, 7017, ["tc_clone_write", "tc_read", "tc_read2"]);
     let p = Pair::new("stress")?;
     let _c = clone_setup(&p, &mut skel, "stressc")?;
 

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF programs of tests/vm/provider.rs: what a fresh buffer holds.
+ *
+ * Not compiled alone: src/bpf/skb_meta.bpf.c includes it after the
+ * helpers and results that every area shares, so that all tests load
+ * from one object and read one .bss.
+ */
+
+/* Attach a buffer through a writable slice and check that it starts as
+ * zeros (read_zero) however the slab object was used before (read_bad),
+ * then fill it with a tag.
+ */
+SEC("tc")
+int tc_fresh_check(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq, id = 0;
+	int i, zero = 1;
+	__u8 proto;
+	__u8 *p;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	fresh_stats.seen++;
+	packet_id(skb, ETH_HLEN, &id, &proto);
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta)) {
+		fresh_stats.dynptr_err++;
+		return 0;
+	}
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, TAG_SIZE);
+	if (!p) {
+		fresh_stats.write_err++;
+		return 0;
+	}
+	for (i = 0; i < TAG_SIZE; i++)
+		if (p[i])
+			zero = 0;
+	if (zero)
+		fresh_stats.read_zero++;
+	else
+		fresh_stats.read_bad++;
+	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
+	make_tag(tag, seq, id);
+	for (i = 0; i < TAG_SIZE; i++)
+		p[i] = tag[i];
+	fresh_stats.written++;
+	return 0;
+}
