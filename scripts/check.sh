@@ -12,6 +12,9 @@ status=0
 log "checkpatch --strict on patches/"
 checkpatch_series || status=1
 
+log "rust/bpf_skb_meta.rs is the sample the series adds (one source)"
+provider_one_source || status=1
+
 log "rustfmt on rust/ (kernel rustfmt settings)"
 # Debian's tarball drops the tree's dotfiles; upstream's .rustfmt.toml is
 # edition 2021 with rustfmt's defaults.

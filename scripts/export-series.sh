@@ -39,6 +39,11 @@ if git log --format=%B base..HEAD | grep -qiE '^Signed-off-by: .*@(localhost|exa
 	die "commits on $branch carry a placeholder Signed-off-by: reword them (git rebase -i base)"
 fi
 
+# The provider has one source (provider_one_source): the sample in the tree
+# is rust/bpf_skb_meta.rs.
+cmp -s "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs ||
+	die "samples/rust/bpf_skb_meta.rs on $branch differs from rust/bpf_skb_meta.rs: one source, copy one onto the other and commit"
+
 rm -f "$SKBX_TOP"/patches/*.patch
 # --signoff adds the exporter's Signed-off-by where it is missing; the
 # cover letter's From: is the exporter; --base adds base-commit, as b4 does.
