@@ -34,8 +34,8 @@ selftests:
 vm-test:
 	@KDIR=$(KDIR) $(S)/vm-test.sh
 
-# The memory-safety tests (lifetime, provider, allocation failures, kernel
-# writers) on a KASAN kernel built with clang 19 (SKBX_PROFILE=kasan).
+# The whole suite on a KASAN kernel built with clang 19 (SKBX_PROFILE=kasan):
+# 15-30 minutes under TCG, so not part of vm-test.
 vm-test-kasan:
 	@$(S)/vm-test-kasan.sh
 
