@@ -19,9 +19,11 @@ rm -rf "$results"; mkdir -p "$results"
 # The guest sees the host's root, but vng hides /var/cache behind a tmpfs:
 # what it runs travels in the shared results dir.
 cp "$bin" "$results/vm-tests"
-cp "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"
+# SKBX_MODULE=path: another build of the provider, e.g. the in-tree sample
+# ($KOUT/samples/rust/bpf_skb_meta.ko, the same source as rust/).
+cp "${SKBX_MODULE:-$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")}" "$results/bpf_skb_meta.ko"
 cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
-# The suite (45 tests, one process each) must finish in 11 minutes, which
+# The suite (44 tests, one process each) must finish in 11 minutes, which
 # leaves room for a busy host (a run beside two kernel builds took 10.7);
 # each test gets 150 s (the slowest, module_reload_under_traffic, takes
 # ~50-70 s), so a hung one still leaves time for the rest. The VM gets a
