@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the Rust hook provider (rust/) against a kernel build dir
-# (default: the cached dev build). Output goes to the cache (MO=), never
+# (default: the cached dev build), and the suite's test-only modules
+# (selftests/modules/) beside it. Output goes to the cache (MO=), never
 # into the work tree. Extra arguments go to make (e.g. CLIPPY=1).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -19,3 +20,9 @@ PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
 	${SKBX_LLVM:+LLVM=$SKBX_LLVM} CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
 log "module built: $mo/bpf_skb_meta.ko"
 echo "$mo/bpf_skb_meta.ko" >"$SKBX_CACHE/module-path.$SKBX_PROFILE"
+# The test-only modules (leaky_provider.ko), for the VM tests to load.
+mkdir -p "$mo-tests"
+PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$SKBX_TOP/selftests/modules" MO="$mo-tests" \
+	${SKBX_LLVM:+LLVM=$SKBX_LLVM} "$@" modules
+log "test modules built: $mo-tests/leaky_provider.ko"
+echo "$mo-tests" >"$SKBX_CACHE/test-modules-path.$SKBX_PROFILE"

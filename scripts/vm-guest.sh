@@ -29,6 +29,12 @@ if [ "$module" != - ]; then
 	fi
 	export SKB_META_MODULE=$module
 fi
+# The suite's test-only module that leaks its provider registration, also
+# from guest memory.
+if [ -f "$results/leaky_provider.ko" ]; then
+	tmods=$(mktemp -d) && cp "$results/leaky_provider.ko" "$tmods/" &&
+		export LEAKY_PROVIDER_MODULE=$tmods/leaky_provider.ko
+fi
 
 timeout -k 10 "$limit" "$@" >"$results/run.log" 2>&1
 echo $? >"$results/run.rc"

@@ -22,6 +22,8 @@ cp "$bin" "$results/vm-tests"
 # SKBX_MODULE=path: another build of the provider, e.g. the in-tree sample
 # ($KOUT/samples/rust/bpf_skb_meta.ko, the same source as rust/).
 cp "${SKBX_MODULE:-$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")}" "$results/bpf_skb_meta.ko"
+# The suite's test-only modules (vm-guest.sh exports their paths).
+cp "$(cat "$SKBX_CACHE/test-modules-path.$SKBX_PROFILE")/leaky_provider.ko" "$results/"
 cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
 # The suite (44 tests, one process each) must finish in 11 minutes, which
 # leaves room for a busy host (a run beside two kernel builds took 10.7);

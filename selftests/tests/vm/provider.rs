@@ -350,3 +350,91 @@ fn stress_flows_clones_and_reloads() -> Result<()> {
     );
     Ok(())
 }
+
+/// The test-only module that leaks its provider registration (`selftests/modules/`).
+const LEAKY: &str = "leaky_provider";
+
+/// Whether `leaky_provider` is loaded.
+fn leaky_loaded() -> bool {
+    fs::metadata(format!("/sys/module/{LEAKY}")).is_ok()
+}
+
+/// Safe Rust can leak a `Registration` (`leaky_provider` forgets the pinned box at init), so its
+/// drop never unregisters the provider; `rmmod` must still leave the kernel calling no code of
+/// the module it freed. While the module is loaded its provider serves: tags are written, and an
+/// AF_PACKET queue holds clones of the tagged packets. Once it is gone the flag is not supported
+/// (-EOPNOTSUPP, as without any provider), traffic flows, the held buffers are freed with no hook
+/// to call, and bpf_skb_meta can register again. A hook called after `rmmod` is an Oops on the
+/// console, which fails the run.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn leaked_registration_is_harmless_after_unload() -> Result<()> {
+    let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
+        .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
+    module::unload()?;
+    let res = (|| -> Result<()> {
+        sh(&format!("insmod {leaky}"))?;
+        let mut obj = MaybeUninit::uninit();
+        let skel = load_skel!(obj, 7090, ["tc_write"]);
+        let p = Pair::new("leak")?;
+        p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+        // Tagged packets that outlive the provider: clones held by an AF_PACKET socket on the
+        // sender's veth, freed only when it closes, after the module went.
+        let tap = packet_tap(&p.a, VETH_A)?;
+        const N: u64 = 20;
+        check_eq!(
+            udp_flow(&p.a, &p.b, ADDR_B, 7090, N as usize, 64)?,
+            N as usize,
+            "datagrams while the leaked provider serves"
+        );
+        let before = results(&skel).tc_write_stats;
+        check_eq!(before.seen, N, "packets the writer saw");
+        check_eq!(
+            before.written,
+            N,
+            "tags written through the leaked provider"
+        );
+
+        sh(&format!("rmmod {LEAKY}")).context("nothing holds leaky_provider: rmmod must work")?;
+        ensure!(!leaky_loaded(), "{LEAKY} still loaded after rmmod");
+
+        // Its hooks are freed code now: a write must not reach them.
+        check_eq!(
+            udp_flow(&p.a, &p.b, ADDR_B, 7090, N as usize, 64)?,
+            N as usize,
+            "datagrams after the module went"
+        );
+        let r = results(&skel);
+        check_identity(&r)?;
+        let after = r.tc_write_stats;
+        check_eq!(
+            after.seen - before.seen,
+            N,
+            "packets seen after the module went"
+        );
+        check_eq!(
+            after.written - before.written,
+            0,
+            "tags written after the module went"
+        );
+        check_eq!(
+            (after.dynptr_err + after.write_err) - (before.dynptr_err + before.write_err),
+            N,
+            "writes that failed after the module went"
+        );
+        check_eq!(
+            after.last_err,
+            EOPNOTSUPP,
+            "writer error after the module went"
+        );
+        // The buffers that outlived their provider: freed (and wiped) by the kernel alone.
+        drop(tap);
+        Ok(())
+    })();
+    if leaky_loaded() {
+        let _ = sh(&format!("rmmod {LEAKY}"));
+    }
+    let reload = module::load("");
+    res?;
+    reload.context("bpf_skb_meta must register again once the leaked provider's module is gone")
+}
