@@ -171,7 +171,7 @@ struct BpfSkbMeta {
 }
 
 impl kernel::InPlaceModule for BpfSkbMeta {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init_scope(|| {
             let state = State::new()?;
             let dir = Dir::new(c"bpf_skb_meta");
@@ -185,7 +185,7 @@ impl kernel::InPlaceModule for BpfSkbMeta {
                 module_parameters::drop_across_netns.value()
             );
             Ok(try_pin_init!(BpfSkbMeta {
-                registration <- Registration::register(Hooks {
+                registration <- Registration::register(module, Hooks {
                     state,
                     announce_drop: true,
                 }),

@@ -64,9 +64,9 @@ impl Provider for Counting {
 struct LeakyProvider;
 
 impl kernel::Module for LeakyProvider {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let registration = KBox::pin_init(
-            Registration::register(Counting {
+            Registration::register(module, Counting {
                 inits: Atomic::new(0),
                 copies: Atomic::new(0),
                 releases: Atomic::new(0),
