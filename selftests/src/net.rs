@@ -326,3 +326,105 @@ impl Drop for NetnsGuard {
         assert_eq!(rc, 0, "setns back: {}", std::io::Error::last_os_error());
     }
 }
+
+/// IPPROTO_MPTCP, which the libc crate does not name.
+const IPPROTO_MPTCP: i32 = 262;
+
+/// Sends `bytes` from `from` to `to_addr:port` over one MPTCP connection (IPv4) and returns how
+/// many bytes arrived. MPTCP puts an skb extension of its own on every data segment it sends.
+pub fn mptcp_flow(
+    from: &Netns,
+    to: &Netns,
+    to_addr: &str,
+    port: u16,
+    bytes: usize,
+) -> Result<usize> {
+    use std::os::fd::FromRawFd;
+
+    fn sockaddr(addr: std::net::Ipv4Addr, port: u16) -> libc::sockaddr_in {
+        // SAFETY: sockaddr_in is plain old data; all zeros is a valid value.
+        let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        sa.sin_family = libc::AF_INET as u16;
+        sa.sin_port = port.to_be();
+        sa.sin_addr.s_addr = u32::from(addr).to_be();
+        sa
+    }
+    fn mptcp_socket() -> Result<i32> {
+        // SAFETY: socket(2) with constant arguments.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, IPPROTO_MPTCP) };
+        ensure!(
+            fd >= 0,
+            "MPTCP socket: {} (CONFIG_MPTCP, net.mptcp.enabled)",
+            std::io::Error::last_os_error()
+        );
+        Ok(fd)
+    }
+
+    let dst: std::net::Ipv4Addr = to_addr.parse().context("mptcp_flow takes IPv4")?;
+    let listener = to.run(move || {
+        let fd = mptcp_socket()?;
+        let sa = sockaddr(std::net::Ipv4Addr::UNSPECIFIED, port);
+        // SAFETY: bind(2)/listen(2) on our socket with a valid sockaddr_in of its size.
+        let rc = unsafe {
+            libc::bind(
+                fd,
+                &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_in>() as u32,
+            )
+        };
+        ensure!(rc == 0, "bind MPTCP: {}", std::io::Error::last_os_error());
+        // SAFETY: as above.
+        ensure!(
+            unsafe { libc::listen(fd, 1) } == 0,
+            "listen MPTCP: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: `fd` is a listening stream socket that nothing else owns.
+        Ok(unsafe { TcpListener::from_raw_fd(fd) })
+    })?;
+    let server = std::thread::spawn(move || -> Result<usize> {
+        let (mut s, _) = listener.accept()?;
+        s.set_read_timeout(Some(Duration::from_secs(20)))?;
+        let mut total = 0;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let n = s.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        Ok(total)
+    });
+    from.run(move || {
+        let fd = mptcp_socket()?;
+        let sa = sockaddr(dst, port);
+        // SAFETY: connect(2) on our socket with a valid sockaddr_in of its size.
+        let rc = unsafe {
+            libc::connect(
+                fd,
+                &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_in>() as u32,
+            )
+        };
+        ensure!(
+            rc == 0,
+            "connect MPTCP: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: `fd` is a connected stream socket that nothing else owns.
+        let mut c = unsafe { TcpStream::from_raw_fd(fd) };
+        let chunk = vec![0xa5u8; 65536];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            c.write_all(&chunk[..n])?;
+            left -= n;
+        }
+        c.shutdown(std::net::Shutdown::Both)?;
+        Ok(())
+    })?;
+    server
+        .join()
+        .map_err(|_| anyhow!("server thread panicked"))?
+}

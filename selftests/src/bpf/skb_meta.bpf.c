@@ -30,6 +30,16 @@ extern bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
 extern bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
 extern int bpf_dynptr_memset(const struct bpf_dynptr *p, __u64 offset,
 			     __u64 size, __u8 val) __ksym;
+extern int bpf_dynptr_copy(const struct bpf_dynptr *dst_ptr, __u64 dst_off,
+			   const struct bpf_dynptr *src_ptr, __u64 src_off,
+			   __u64 size) __ksym;
+extern int bpf_dynptr_clone(const struct bpf_dynptr *p,
+			    struct bpf_dynptr *clone__uninit) __ksym;
+extern int bpf_dynptr_adjust(struct bpf_dynptr *p, __u64 start,
+			     __u64 end) __ksym;
+extern int bpf_probe_read_kernel_dynptr(const struct bpf_dynptr *dptr,
+					__u64 off, __u64 size,
+					const void *unsafe_ptr__ign) __ksym;
 extern struct bpf_crypto_ctx *
 bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
 		      int *err) __ksym;
@@ -74,6 +84,8 @@ __s32 xdp_meta_ret;
 __u64 pkt_ptr_ok;		/* tc_pkt_ptr_after_write: IPv4 header read after */
 __u64 ext_slice_ok;		/* ext_slice_rdwr/ext_slice_rd: slices taken */
 struct hook_stats drop_stats, lsm_stats, nf_stats, sockops_stats, noent_stats;
+struct hook_stats consume_stats, xmit_stats;
+__u64 xmit_after_free;	/* net_dev_xmit events for an skb already dropped */
 __u64 drop_reason_match;	/* tagged drops with the reason the test expects */
 __u32 drop_reason_last;		/* drop reason of the last tagged drop */
 __u64 sockops_no_skb;		/* PARSE_HDR_OPT callbacks without a packet */

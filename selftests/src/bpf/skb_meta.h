@@ -45,6 +45,17 @@ struct hook_stats {
 	__u8 last_tag[TAG_SIZE];/* the last tag read */
 };
 
+/* Packets that carry another skb extension (tc_other_ext_*). */
+struct other_ext_stats {
+	__u64 seen;		/* matched packets */
+	__u64 other;		/* carrying MPTCP's extension */
+	__u64 ours_only;	/* carrying ours and no other */
+	__u64 none;		/* carrying none */
+	__u64 noent;		/* the kfunc with NOENT said -ENOENT */
+	__u64 noent_with_other;	/* ... on a packet carrying MPTCP's */
+	__u64 tagged;		/* a well-formed tag */
+};
+
 /* Results of the bad-input checks (tc_bad_input), first matched packet. */
 struct bad_input {
 	__u32 done;

@@ -201,6 +201,44 @@ int reject_write_rdonly_slice(struct __sk_buff *skb)
 /* Read the tag of a packet that an observer holds as a struct sk_buff *;
  * untagged packets (-ENOENT) are counted as read_zero, allocating nothing.
  */
+/* Was a tag read where packets are observed written on this packet? The
+ * packet's identity (PKT_ID_* in skb_meta.h) from its network header, read
+ * with bpf_probe_read_kernel(): observers have a struct sk_buff, not the
+ * packet access of an skb program.
+ */
+static __always_inline void observed_identity(struct sk_buff *skb, __u32 tag_id,
+					      struct hook_stats *st)
+{
+	unsigned char *head = skb->head;
+	__u32 nh = skb->network_header, l4, id;
+	__u8 vihl, proto;
+
+	if (bpf_probe_read_kernel(&vihl, 1, head + nh))
+		return;
+	if (vihl >> 4 == 4) {
+		if (bpf_probe_read_kernel(&proto, 1, head + nh + 9))
+			return;
+		l4 = nh + (vihl & 0xf) * 4;
+	} else if (vihl >> 4 == 6) {
+		if (bpf_probe_read_kernel(&proto, 1, head + nh + 6))
+			return;
+		l4 = nh + 40;
+	} else {
+		return;
+	}
+	if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_)
+		return;
+	if (bpf_probe_read_kernel(&id, 4, head + l4 + (proto == IPPROTO_TCP_ ? 4 : 8)))
+		return;
+	if (id == tag_id)
+		__sync_fetch_and_add(&st->id_ok, 1);
+	else if (proto == IPPROTO_TCP_ &&
+		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
+		__sync_fetch_and_add(&st->id_within, 1);
+	else
+		__sync_fetch_and_add(&st->id_bad, 1);
+}
+
 static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
 {
 	struct bpf_dynptr meta;
@@ -231,6 +269,7 @@ static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
 		st->read_ok++;
 		st->last_seq = seq;
 		observe_rdonly += bool_u32(bpf_dynptr_is_rdonly(&meta));
+		observed_identity(skb, id, st);
 	} else if (r == 0) {
 		st->read_zero++;
 	} else {
@@ -345,4 +384,347 @@ int sockops_read(struct bpf_sock_ops *skops)
 		break;
 	}
 	return 1;
+}
+
+/* Tracing reach. consume_skb, like kfree_skb, fires before its skb is
+ * released: the tag can be read there.
+ */
+SEC("?tp_btf/consume_skb")
+int BPF_PROG(trace_tagged_consumed, struct sk_buff *skb, void *location)
+{
+	observe(skb, &consume_stats);
+	return 0;
+}
+
+/* net_dev_xmit fires after the driver's xmit, which may have freed the skb
+ * (a veth drops a frame too large for its peer inside its xmit): the
+ * verifier refuses the kfunc there.
+ */
+SEC("?tp_btf/net_dev_xmit")
+int BPF_PROG(reject_read_at_net_dev_xmit, struct sk_buff *skb, int rc,
+	     struct net_device *dev, unsigned int skb_len)
+{
+	observe(skb, &xmit_stats);
+	return 0;
+}
+
+/* Why it must be refused: the address of the last tagged skb dropped on
+ * this CPU, and net_dev_xmit events that report that very skb afterwards.
+ * Addresses are compared, never dereferenced.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_tagged_drop SEC(".maps");
+
+SEC("?tp_btf/kfree_skb")
+int BPF_PROG(remember_tagged_drop, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	__u32 key = 0;
+	__u64 *slot;
+
+	if (observe(skb, &drop_stats) <= 0)
+		return 0;
+	slot = bpf_map_lookup_elem(&last_tagged_drop, &key);
+	if (slot)
+		*slot = (__u64)skb;
+	return 0;
+}
+
+SEC("?tp_btf/net_dev_xmit")
+int BPF_PROG(xmit_of_dropped_skb, struct sk_buff *skb, int rc,
+	     struct net_device *dev, unsigned int skb_len)
+{
+	__u32 key = 0;
+	__u64 *slot;
+
+	slot = bpf_map_lookup_elem(&last_tagged_drop, &key);
+	if (slot && *slot == (__u64)skb) {
+		xmit_after_free++;
+		*slot = 0;
+	}
+	return 0;
+}
+
+/* Every kfunc or helper that may write through a dynptr, on the extension
+ * in each program type that may only read it: all refused at load time.
+ */
+enum ext_writer {
+	BY_DYNPTR_WRITE,
+	BY_SLICE_RDWR,
+	BY_MEMSET,
+	BY_COPY,
+	BY_PROBE_READ,
+};
+
+static __always_inline int write_read_only(struct sk_buff *skb, enum ext_writer how)
+{
+	struct bpf_dynptr meta;
+	__u8 buf[8] = {};
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta((struct __sk_buff *)skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	switch (how) {
+	case BY_DYNPTR_WRITE:
+		return bpf_dynptr_write(&meta, 8, buf, sizeof(buf), 0);
+	case BY_SLICE_RDWR:
+		p = bpf_dynptr_slice_rdwr(&meta, 8, NULL, 8);
+		if (p)
+			p[0] = 1;
+		return 0;
+	case BY_MEMSET:
+		return bpf_dynptr_memset(&meta, 8, 8, 0x5a);
+	case BY_COPY:
+		return bpf_dynptr_copy(&meta, 8, &meta, 0, 8);
+	case BY_PROBE_READ:
+		return bpf_probe_read_kernel_dynptr(&meta, 8, 8, &cfg_port);
+	}
+	return 0;
+}
+
+#define SOCKET_WRITER(name, how)					\
+SEC("?socket")								\
+int name(struct __sk_buff *skb)						\
+{									\
+	write_read_only((struct sk_buff *)skb, how);			\
+	return 0;							\
+}
+#define TRACING_WRITER(name, how)					\
+SEC("?tp_btf/kfree_skb")						\
+int BPF_PROG(name, struct sk_buff *skb, void *location,			\
+	     enum skb_drop_reason reason)				\
+{									\
+	write_read_only(skb, how);					\
+	return 0;							\
+}
+#define LSM_WRITER(name, how)						\
+SEC("?lsm/socket_sock_rcv_skb")						\
+int BPF_PROG(name, struct sock *sk, struct sk_buff *skb)		\
+{									\
+	write_read_only(skb, how);					\
+	return 0;							\
+}
+#define NETFILTER_WRITER(name, how)					\
+SEC("?netfilter")							\
+int name(struct nf_ctx_view *ctx)					\
+{									\
+	write_read_only(ctx->skb, how);					\
+	return 1;							\
+}
+#define SOCKOPS_WRITER(name, how)					\
+SEC("?sockops")								\
+int name(struct bpf_sock_ops *skops)					\
+{									\
+	struct bpf_sock_ops_kern *kctx = bpf_cast_to_kern_ctx(skops);	\
+									\
+	if (kctx->skb)							\
+		write_read_only(kctx->skb, how);			\
+	return 1;							\
+}
+
+SOCKET_WRITER(ro_socket_memset, BY_MEMSET)
+SOCKET_WRITER(ro_socket_copy, BY_COPY)
+SOCKET_WRITER(ro_socket_probe_read, BY_PROBE_READ)
+TRACING_WRITER(ro_tracing_slice_rdwr, BY_SLICE_RDWR)
+TRACING_WRITER(ro_tracing_memset, BY_MEMSET)
+TRACING_WRITER(ro_tracing_copy, BY_COPY)
+TRACING_WRITER(ro_tracing_probe_read, BY_PROBE_READ)
+LSM_WRITER(ro_lsm_dynptr_write, BY_DYNPTR_WRITE)
+LSM_WRITER(ro_lsm_memset, BY_MEMSET)
+LSM_WRITER(ro_lsm_copy, BY_COPY)
+LSM_WRITER(ro_lsm_probe_read, BY_PROBE_READ)
+NETFILTER_WRITER(ro_nf_dynptr_write, BY_DYNPTR_WRITE)
+NETFILTER_WRITER(ro_nf_slice_rdwr, BY_SLICE_RDWR)
+NETFILTER_WRITER(ro_nf_memset, BY_MEMSET)
+NETFILTER_WRITER(ro_nf_copy, BY_COPY)
+NETFILTER_WRITER(ro_nf_probe_read, BY_PROBE_READ)
+SOCKOPS_WRITER(ro_sockops_dynptr_write, BY_DYNPTR_WRITE)
+SOCKOPS_WRITER(ro_sockops_slice_rdwr, BY_SLICE_RDWR)
+SOCKOPS_WRITER(ro_sockops_memset, BY_MEMSET)
+SOCKOPS_WRITER(ro_sockops_copy, BY_COPY)
+SOCKOPS_WRITER(ro_sockops_probe_read, BY_PROBE_READ)
+
+/* The reading kfuncs stay open to a read-only program. */
+SEC("?socket")
+int ro_socket_readers(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta, view;
+	__u8 buf[8], *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	bpf_dynptr_clone(&meta, &view);
+	bpf_dynptr_adjust(&view, 8, 16);
+	if (bpf_dynptr_size(&view) != 8 || !bpf_dynptr_is_rdonly(&view) ||
+	    bpf_dynptr_is_null(&view))
+		return 0;
+	if (bpf_dynptr_read(buf, sizeof(buf), &view, 0, 0))
+		return 0;
+	p = bpf_dynptr_slice(&view, 0, buf, sizeof(buf));
+	return p ? p[0] : 0;
+}
+
+/* Subprograms. A global function sees a dynptr argument as a plain local
+ * one, so the extension's rules would not follow it there: refused.
+ */
+__noinline int global_store_through_slice(struct bpf_dynptr *meta)
+{
+	__u8 *p = bpf_dynptr_slice_rdwr(meta, 0, NULL, 8);
+
+	if (!p)
+		return 0;
+	p[0] = 1;
+	return 0;
+}
+
+SEC("?tc")
+int reject_ext_to_global_subprog(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	return global_store_through_slice(&meta);
+}
+
+/* A static one is verified in its caller's state: a slice taken in the
+ * caller dies with a clone made in the subprogram, and one taken in the
+ * subprogram with a clone made there; a global subprogram that clones
+ * (it may change packet data) kills the caller's slice too.
+ */
+static __noinline int static_clone(struct __sk_buff *skb)
+{
+	return bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+}
+
+__noinline int global_clone(struct __sk_buff *skb)
+{
+	return bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+}
+
+static __noinline int static_slice_clone_store(struct __sk_buff *skb,
+					       struct bpf_dynptr *meta)
+{
+	__u8 *p = bpf_dynptr_slice_rdwr(meta, 0, NULL, 8);
+
+	if (!p)
+		return 0;
+	bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+	p[0] = 1;
+	return 0;
+}
+
+SEC("?tc")
+int reject_slice_after_static_clone(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, 8);
+	if (!p)
+		return 0;
+	static_clone(skb);
+	p[0] = 1;
+	return 0;
+}
+
+SEC("?tc")
+int reject_slice_after_global_clone(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u8 *p;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	p = bpf_dynptr_slice_rdwr(&meta, 0, NULL, 8);
+	if (!p)
+		return 0;
+	global_clone(skb);
+	p[0] = 1;
+	return 0;
+}
+
+SEC("?tc")
+int reject_clone_in_static_slice_user(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	return static_slice_clone_store(skb, &meta);
+}
+
+/* One kfunc call reached with flags 0 on one path and the flag on the
+ * other: the path with 0, a metadata-area dynptr that a global function
+ * may take, must not stand for the path with the flag (the flags register
+ * is precise either way).
+ */
+static __noinline int meta_dynptr(struct __sk_buff *skb, __u64 flags,
+				  struct bpf_dynptr *d)
+{
+	return bpf_dynptr_from_skb_meta(skb, flags, d);
+}
+
+__noinline int global_take(struct bpf_dynptr *d)
+{
+	return bpf_dynptr_size(d) ? 0 : 1;
+}
+
+SEC("?tc")
+int reject_ext_to_global_after_two_paths(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+
+	if (skb->mark) {
+		if (meta_dynptr(skb, 0, &d))
+			return 0;
+	} else {
+		if (meta_dynptr(skb, BPF_DYNPTR_SKB_EXT_F, &d))
+			return 0;
+	}
+	return global_take(&d);
+}
+
+/* Flags the verifier cannot know: they decide which memory the dynptr
+ * covers, so tc refuses them.
+ */
+__u64 unknown_flags = BPF_DYNPTR_SKB_EXT_F;
+
+SEC("?tc")
+int reject_unknown_flags(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+
+	return bpf_dynptr_from_skb_meta(skb, unknown_flags, &d);
+}
+
+/* LSM hooks that are called without an skb: socket_getpeersec_dgram()
+ * on every AF_UNIX send gets a NULL one. The kfunc refuses it.
+ */
+__s32 peersec_ret;
+__u32 peersec_null;
+__u32 peersec_calls;
+
+SEC("?lsm/socket_getpeersec_dgram")
+int BPF_PROG(lsm_peersec_no_skb, struct socket *sock, struct sk_buff *skb,
+	     u32 *secid)
+{
+	struct bpf_dynptr meta;
+	__u8 buf[8];
+
+	/* No NULL test on skb: the verifier takes the trusted argument for
+	 * non-NULL and would drop the branch as dead.
+	 */
+	peersec_calls++;
+	peersec_ret = bpf_dynptr_from_skb_meta((struct __sk_buff *)skb,
+					       BPF_DYNPTR_SKB_EXT_F, &meta);
+	peersec_null = bool_u32(bpf_dynptr_is_null(&meta));
+	bpf_dynptr_slice(&meta, 0, buf, sizeof(buf));
+	return 0;
 }

@@ -489,6 +489,16 @@ fn tracing_reads_the_tag_of_dropped_packets() -> Result<()> {
         r.drop_reason_last
     );
     check_eq!(r.observe_rdonly, r.drop_stats.read_ok, "read-only dynptrs");
+    check_eq!(
+        r.drop_stats.id_bad,
+        0,
+        "tags read at kfree_skb written on another packet"
+    );
+    check_eq!(
+        r.drop_stats.id_ok + r.drop_stats.id_within,
+        30,
+        "tags read at kfree_skb checked against their packet"
+    );
     check_eq!(module::counter("allocated")?, 30, "buffers");
     check_eq!(module::wait_live(0)?, 0, "live buffers");
     Ok(())
@@ -506,6 +516,12 @@ fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Resul
         r.observe_rdonly,
         stats.read_ok,
         "read-only dynptrs {where_}"
+    );
+    check_eq!(stats.id_bad, 0, "tags {where_} written on another packet");
+    check_eq!(
+        stats.id_ok + stats.id_within,
+        stats.read_ok,
+        "tags {where_} checked against their packet"
     );
     Ok(())
 }
@@ -596,5 +612,176 @@ fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
         r.sockops_stats.read_ok,
         "read-only dynptrs"
     );
+    check_eq!(r.sockops_stats.id_bad, 0, "tags written on another segment");
+    check_eq!(
+        r.sockops_stats.id_ok + r.sockops_stats.id_within,
+        r.sockops_stats.read_ok,
+        "tags checked against their segment"
+    );
+    Ok(())
+}
+
+/// Tracing programs reach the kfunc only where the skb is alive for the whole program: a
+/// tp_btf program at net_dev_xmit, which fires after the driver's xmit may have freed the skb,
+/// is refused at load time; consume_skb, like kfree_skb (`tracing_reads_the_tag_of_dropped_packets`),
+/// is allowed.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_refuses_the_kfunc_where_the_skb_may_be_freed() -> Result<()> {
+    expect_rejected_with(
+        "reject_read_at_net_dev_xmit",
+        "the skb may already be freed at this attach point",
+    )?;
+    let mut obj = MaybeUninit::uninit();
+    let _skel = load_skel!(obj, 7050, ["trace_tagged_consumed"]);
+    Ok(())
+}
+
+/// Why net_dev_xmit is refused: a veth drops a frame too large for its peer inside its xmit, and
+/// net_dev_xmit then reports that skb, already freed. kfree_skb reads every tag while the skb is
+/// alive; net_dev_xmit (comparing addresses only) fires for the same skb afterwards, every time.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn net_dev_xmit_reports_skbs_already_freed() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(
+        obj,
+        7051,
+        ["tc_write", "remember_tagged_drop", "xmit_of_dropped_skb"]
+    );
+    let p = Pair::new("xmitfree")?;
+    p.b.ip(&format!("link set {VETH_B} mtu 1000"))?;
+    p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
+    let _drop = skel.progs.remember_tagged_drop.attach()?;
+    let _xmit = skel.progs.xmit_of_dropped_skb.attach()?;
+    udp_send(&p.a, ADDR_B, 7051, 20, 1400)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    check_eq!(r.tc_write_stats.written, 20, "tags written at tc egress");
+    check_eq!(r.drop_stats.read_ok, 20, "tagged drops read at kfree_skb");
+    check_eq!(
+        r.xmit_after_free,
+        20,
+        "net_dev_xmit events for an skb kfree_skb had already dropped"
+    );
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}
+
+/// Every kfunc or helper that may write through a dynptr is refused at load time on the
+/// extension in every program type that may only read it (socket filter, tracing, LSM,
+/// netfilter, sock_ops); the reading ones load.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
+    let mut failed = Vec::new();
+    for prog in [
+        "reject_write_in_socket_filter",
+        "reject_sock_slice_rdwr",
+        "ro_socket_memset",
+        "ro_socket_copy",
+        "ro_socket_probe_read",
+        "reject_write_in_tracing",
+        "ro_tracing_slice_rdwr",
+        "ro_tracing_memset",
+        "ro_tracing_copy",
+        "ro_tracing_probe_read",
+        "ro_lsm_dynptr_write",
+        "reject_slice_rdwr_in_lsm",
+        "ro_lsm_memset",
+        "ro_lsm_copy",
+        "ro_lsm_probe_read",
+        "ro_nf_dynptr_write",
+        "ro_nf_slice_rdwr",
+        "ro_nf_memset",
+        "ro_nf_copy",
+        "ro_nf_probe_read",
+        "ro_sockops_dynptr_write",
+        "ro_sockops_slice_rdwr",
+        "ro_sockops_memset",
+        "ro_sockops_copy",
+        "ro_sockops_probe_read",
+    ] {
+        match expect_rejected(prog) {
+            Ok(log) if log.contains("skb extension is read-only in this prog type") => {}
+            Ok(log) => failed.push(format!(
+                "{prog}: refused for another reason: {}",
+                log.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+            )),
+            Err(e) => failed.push(format!("{e}")),
+        }
+    }
+    ensure!(failed.is_empty(), "{}", failed.join("\n"));
+    let mut obj = MaybeUninit::uninit();
+    let _skel = load_skel!(obj, 7052, ["ro_socket_readers"]);
+    Ok(())
+}
+
+/// A global function sees a dynptr argument as a plain local one: an extension dynptr passed to
+/// one is refused (its slices would outlive bpf_clone_redirect() there).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_refuses_extension_dynptr_to_global_subprog() -> Result<()> {
+    expect_rejected_with(
+        "reject_ext_to_global_subprog",
+        "which global function global_store_through_slice cannot take",
+    )
+}
+
+/// Slices die with bpf_clone_redirect() across subprogram calls, in both orders: a clone in a
+/// static or global subprogram after the caller took the slice, and a slice taken in a static
+/// subprogram before its own clone.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_invalidates_slices_across_subprog_clones() -> Result<()> {
+    for prog in [
+        "reject_slice_after_static_clone",
+        "reject_slice_after_global_clone",
+        "reject_clone_in_static_slice_user",
+    ] {
+        expect_rejected_with(prog, "invalid mem access 'scalar'")?;
+    }
+    Ok(())
+}
+
+/// One kfunc call reached with flags 0 on one path and with the flag on another: the verifier
+/// checks both (the flags register is precise either way), so the extension dynptr of the second
+/// path cannot reach a global function under the cover of the first. Flags it cannot know are
+/// refused in tc.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn verifier_checks_each_flags_value_on_its_own() -> Result<()> {
+    expect_rejected_with(
+        "reject_ext_to_global_after_two_paths",
+        "which global function global_take cannot take",
+    )?;
+    expect_rejected_with("reject_unknown_flags", "flags must be a known constant")
+}
+
+/// LSM hooks called without a packet pass a NULL skb (socket_getpeersec_dgram on every AF_UNIX
+/// send): the kfunc returns -EINVAL and a null dynptr, and a slice of that is NULL.
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn lsm_hook_without_a_packet_gets_einval() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(obj, 7055, ["lsm_peersec_no_skb"]);
+    let _link = skel.progs.lsm_peersec_no_skb.attach()?;
+    let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+    for _ in 0..5 {
+        a.send(b"peersec")?;
+    }
+    let mut buf = [0u8; 16];
+    check_eq!(b.recv(&mut buf)?, 7, "datagram received");
+    drop(_link);
+    let r = results(&skel);
+    ensure!(
+        r.peersec_calls >= 5,
+        "socket_getpeersec_dgram ran {} times",
+        r.peersec_calls
+    );
+    check_eq!(r.peersec_ret as i64, EINVAL, "kfunc on a NULL skb");
+    check_eq!(r.peersec_null, 1, "null dynptr");
     Ok(())
 }

@@ -333,3 +333,111 @@ int cg_read_noent(struct __sk_buff *skb)
 		noent_stats.read_bad++;
 	return 1;
 }
+
+/* Every access path at non-zero offsets of a tagged packet, on its own
+ * buffer and, after bpf_clone_redirect(), on a buffer shared with the clone
+ * (read-only slices then go through the caller's bounce buffer): copies,
+ * read-only and writable slices, memset, copy, and each through a view that
+ * bpf_dynptr_adjust() moved. ref[] holds what each byte must be.
+ * offsets_line: 0, or the line of the first check that failed.
+ */
+__u32 offsets_line;
+__s32 offsets_clone_ret;
+
+#define OFF_CHECK(cond)					\
+	do {						\
+		if (!(cond)) {				\
+			offsets_line = __LINE__;	\
+			return 0;			\
+		}					\
+	} while (0)
+
+static __always_inline bool same_bytes(const __u8 *a, const __u8 *b, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+SEC("?tc")
+int tc_offsets(struct __sk_buff *skb)
+{
+	__u8 ref[TAG_SIZE], all[TAG_SIZE], buf[8], two[2] = { 0xc1, 0xc2 };
+	struct bpf_dynptr d, v;
+	__u8 *p;
+	__u32 i;
+
+	offsets_line = 1;
+	for (i = 0; i < TAG_SIZE; i++)
+		ref[i] = i * 3 + 1;
+	OFF_CHECK(!bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &d));
+	OFF_CHECK(!bpf_dynptr_write(&d, 0, ref, TAG_SIZE, 0));
+
+	/* the packet's own buffer: a read-only slice points into it */
+	p = bpf_dynptr_slice(&d, 16, buf, 8);
+	OFF_CHECK(p && p != buf && same_bytes(p, ref + 16, 8));
+	OFF_CHECK(!bpf_dynptr_read(buf, 8, &d, 40, 0) && same_bytes(buf, ref + 40, 8));
+
+	p = bpf_dynptr_slice_rdwr(&d, 24, NULL, 8);
+	OFF_CHECK(p);
+	for (i = 0; i < 8; i++) {
+		p[i] = 0xa0 + i;
+		ref[24 + i] = 0xa0 + i;
+	}
+	OFF_CHECK(!bpf_dynptr_memset(&d, 32, 8, 0x77));
+	for (i = 32; i < 40; i++)
+		ref[i] = 0x77;
+	OFF_CHECK(!bpf_dynptr_copy(&d, 48, &d, 8, 8));
+	for (i = 0; i < 8; i++)
+		ref[48 + i] = ref[8 + i];
+
+	/* a view of bytes 8..40 */
+	OFF_CHECK(!bpf_dynptr_clone(&d, &v));
+	OFF_CHECK(!bpf_dynptr_adjust(&v, 8, 40));
+	OFF_CHECK(bpf_dynptr_size(&v) == 32);
+	OFF_CHECK(!bpf_dynptr_read(buf, 4, &v, 4, 0) && same_bytes(buf, ref + 12, 4));
+	p = bpf_dynptr_slice(&v, 20, buf, 4);
+	OFF_CHECK(p && same_bytes(p, ref + 28, 4));
+	OFF_CHECK(!bpf_dynptr_memset(&v, 28, 4, 0x11));
+	for (i = 36; i < 40; i++)
+		ref[i] = 0x11;
+	OFF_CHECK(!bpf_dynptr_write(&v, 2, two, 2, 0));
+	ref[10] = 0xc1;
+	ref[11] = 0xc2;
+	p = bpf_dynptr_slice_rdwr(&v, 6, NULL, 2);
+	OFF_CHECK(p);
+	p[0] = 0xd1;
+	p[1] = 0xd2;
+	ref[14] = 0xd1;
+	ref[15] = 0xd2;
+	OFF_CHECK(!bpf_dynptr_copy(&v, 0, &d, 60, 2));
+	ref[8] = ref[60];
+	ref[9] = ref[61];
+	/* past the view's end, though inside the buffer */
+	OFF_CHECK(bpf_dynptr_read(buf, 4, &v, 30, 0) == -7 /* -E2BIG */);
+	OFF_CHECK(!bpf_dynptr_slice(&v, 30, buf, 4));
+	OFF_CHECK(!bpf_dynptr_read(all, TAG_SIZE, &d, 0, 0) &&
+		  same_bytes(all, ref, TAG_SIZE));
+
+	/* shared with a clone: read-only slices are copies in buf */
+	offsets_clone_ret = bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+	OFF_CHECK(!offsets_clone_ret);
+	p = bpf_dynptr_slice(&d, 16, buf, 8);
+	OFF_CHECK(p == buf && same_bytes(buf, ref + 16, 8));
+	p = bpf_dynptr_slice(&v, 4, buf, 8);
+	OFF_CHECK(p == buf && same_bytes(buf, ref + 12, 8));
+	OFF_CHECK(!bpf_dynptr_read(buf, 8, &v, 24, 0) && same_bytes(buf, ref + 32, 8));
+	/* a write unshares it first; through the view, at an offset */
+	OFF_CHECK(!bpf_dynptr_memset(&v, 16, 4, 0x33));
+	for (i = 24; i < 28; i++)
+		ref[i] = 0x33;
+	p = bpf_dynptr_slice(&d, 16, buf, 8);
+	OFF_CHECK(p && p != buf && same_bytes(p, ref + 16, 8));
+	OFF_CHECK(!bpf_dynptr_read(all, TAG_SIZE, &d, 0, 0) &&
+		  same_bytes(all, ref, TAG_SIZE));
+	offsets_line = 0;
+	return 0;
+}

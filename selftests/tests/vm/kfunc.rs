@@ -438,3 +438,41 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
     );
     Ok(())
 }
+
+/// Every access path at non-zero offsets of a tagged packet, on its own buffer and on one shared
+/// with a clone (read-only slices through the bounce buffer), directly and through a view moved by
+/// bpf_dynptr_adjust(): copies, read-only and writable slices, memset and copy all reach exactly
+/// the bytes they name (BPF_PROG_TEST_RUN of `tc_offsets`, which checks each against a reference
+/// copy and names the line of the first mismatch).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn every_access_path_honours_its_offset() -> Result<()> {
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let mut skel = load_skel!(obj, 7053, ["tc_offsets"]);
+    sh("ip link set lo up")?;
+    config(&mut skel).cfg_clone_ifindex = 1; // lo, where the clone goes
+    let mut frame = vec![0u8; 14 + 20 + 8 + 16];
+    frame[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    frame[14] = 0x45;
+    let input = libbpf_rs::ProgramInput {
+        data_in: Some(&frame),
+        ..Default::default()
+    };
+    skel.progs
+        .tc_offsets
+        .test_run(input)
+        .context("BPF_PROG_TEST_RUN of tc_offsets")?;
+    let r = results(&skel);
+    check_eq!(r.offsets_clone_ret, 0, "bpf_clone_redirect() to lo");
+    check_eq!(
+        r.offsets_line,
+        0,
+        "line of tests/vm/kfunc.bpf.c whose check failed"
+    );
+    // One buffer for the packet, one copied for it when the shared one was written.
+    check_eq!(module::counter("allocated")?, 1, "buffers allocated");
+    check_eq!(module::counter("copied")?, 1, "buffers copied on write");
+    check_eq!(module::wait_live(0)?, 0, "live buffers");
+    Ok(())
+}

@@ -96,3 +96,64 @@ int tc_clone_write(struct __sk_buff *skb)
 		clone_slices.unshared_in_place++;
 	return 0;
 }
+
+/* Packets that carry another skb extension (MPTCP's, on every segment an
+ * MPTCP socket sends): which extensions each has, per the kernel's
+ * skb->active_extensions, and what the kfunc says with NOENT. tc egress of
+ * the sender may tag them (cfg_other_ext_write); tc ingress of the
+ * receiver, behind a veth into another netns, sees them after
+ * skb_scrub_packet().
+ */
+__u32 cfg_other_ext_write;
+struct other_ext_stats other_ext_egress, other_ext_ingress;
+
+static __always_inline void other_ext_probe(struct __sk_buff *skb,
+					    struct other_ext_stats *st,
+					    bool write)
+{
+	__u32 mptcp = 1U << bpf_core_enum_value(enum skb_ext_id, SKB_EXT_MPTCP);
+	__u32 ours = 1U << bpf_core_enum_value(enum skb_ext_id, SKB_EXT_BPF_META);
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct bpf_dynptr meta;
+	__u8 tag[TAG_SIZE];
+	__u32 seq, id;
+	__u8 active;
+	int err;
+
+	if (!match_port(skb, ETH_HLEN))
+		return;
+	active = kskb->active_extensions;
+	st->seen++;
+	if (active & mptcp)
+		st->other++;
+	if (active == ours)
+		st->ours_only++;
+	if (!active)
+		st->none++;
+	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
+				       &meta);
+	if (err == -2 /* -ENOENT */) {
+		st->noent++;
+		if (active & mptcp)
+			st->noent_with_other++;
+	} else if (!err && !bpf_dynptr_read(tag, TAG_SIZE, &meta, 0, 0) &&
+		   check_tag(tag, &seq, &id) > 0) {
+		st->tagged++;
+	}
+	if (write && (active & mptcp))
+		do_write(skb, ETH_HLEN, &tc_write_stats);
+}
+
+SEC("?tc")
+int tc_other_ext_egress(struct __sk_buff *skb)
+{
+	other_ext_probe(skb, &other_ext_egress, cfg_other_ext_write);
+	return 0;
+}
+
+SEC("?tc")
+int tc_other_ext_ingress(struct __sk_buff *skb)
+{
+	other_ext_probe(skb, &other_ext_ingress, false);
+	return 0;
+}
