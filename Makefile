@@ -6,7 +6,7 @@
 
 S := scripts
 .PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
-	prefix-builds check-compiled-out mutate ext-size vm-test-kasan clean
+	prefix-builds check-compiled-out mutate ext-size vm-test-kasan vm-test-kcsan clean
 
 all: vm-test
 
@@ -38,6 +38,11 @@ vm-test:
 # 15-30 minutes under TCG, so not part of vm-test.
 vm-test-kasan:
 	@$(S)/vm-test-kasan.sh
+
+# The tests that race (two CPUs, reloads under traffic, counters) on a KCSAN
+# kernel built with clang 19 (SKBX_PROFILE=kcsan); not part of vm-test.
+vm-test-kcsan:
+	@$(S)/vm-test-kcsan.sh
 
 # Mutation run: one-line mutants (selftests/mutants) of the series and the
 # module, each against the tests it names; killed/survived per mutant.

@@ -22,6 +22,7 @@ LENIENT=()
 case "$SKBX_PROFILE" in
 debug) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug") ;;
 kasan) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug" "$SKBX_TOP/selftests/config.kasan") ;;
+kcsan) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug" "$SKBX_TOP/selftests/config.kcsan") ;;
 bench) FRAGMENTS+=("$SKBX_TOP/selftests/config.bench") ;;
 upstream)
 	b="$KSRC/tools/testing/selftests/bpf"

@@ -38,6 +38,7 @@ SKBX_LLVM=
 case "$SKBX_PROFILE" in
 debug) KOUT="$SKBX_CACHE/build" ;;
 kasan) KOUT="$SKBX_CACHE/build-kasan"; SKBX_LLVM=-19 ;;
+kcsan) KOUT="$SKBX_CACHE/build-kcsan"; SKBX_LLVM=-19 ;;
 bench) KOUT="$SKBX_CACHE/build-bench" ;;
 upstream) KOUT="$SKBX_CACHE/build-upstream" ;;
 *) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
