@@ -4,8 +4,9 @@
 # make mutate: does the suite catch what it claims? Applies each one-line
 # mutant of selftests/mutants to the kernel series (in the dev kernel tree)
 # or to the Rust provider (rust/), rebuilds what changed, runs the tests
-# the mutant names in the VM (stopping at the first failure), and reports
-# killed or survived per mutant. The sources are restored after each
+# the mutant names in the VM (stopping at the first failure), then, if it
+# survived them, the whole suite, and reports killed or survived per
+# mutant; one whose build or boot failed counts as neither. The sources are restored after each
 # mutant, also when the run is interrupted; the last step rebuilds the
 # unmutated kernel and module.
 #
@@ -41,7 +42,13 @@ trap restore EXIT
 rm -rf "$results"; mkdir -p "$results"
 report="$results/report.txt"
 names=${SKBX_MUTANTS:-$(python3 "$py" list "$list")}
-total=0 killed=0 survived=()
+total=0 killed=0 survived=() infra=()
+# A run that never got to test anything (the mutant did not build, the
+# kernel did not boot) counts as neither killed nor survived.
+infra_failure() {
+	grep -qE 'kernel build failed|building selftests/ failed|module build failed|error: could not compile|the guest never listed the tests' "$1" ||
+		! grep -q 'booting bzImage' "$1"
+}
 for name in $names; do
 	IFS=$'\t' read -r side path tests < <(python3 "$py" show "$list" "$name") ||
 		die "no mutant named $name"
@@ -52,13 +59,25 @@ for name in $names; do
 	mutated="$side:$path"
 	log "mutant $total: $name ($path; tests: $tests)"
 	# SKBX_TREE_AS_IS: build the mutated checkout, do not re-apply patches/.
+	# Its named tests first, stopping at the first failure, so that kills
+	# stay fast; a survivor of those faces the whole suite.
 	SKBX_TREE_AS_IS=1 SKBX_TEST_FILTER="$tests" SKBX_STOP_AT_FAILURE=1 \
 		"$SKBX_TOP/scripts/vm-test.sh" >"$results/$name.log" 2>&1
 	rc=$?
+	whole=
+	if [ "$rc" = 0 ] && ! infra_failure "$results/$name.log"; then
+		whole=" (whole suite)"
+		SKBX_TREE_AS_IS=1 SKBX_STOP_AT_FAILURE=1 \
+			"$SKBX_TOP/scripts/vm-test.sh" >>"$results/$name.log" 2>&1
+		rc=$?
+	fi
 	restore
 	secs=$(($(date +%s) - start))
-	if [ "$rc" = 0 ]; then
-		verdict="SURVIVED"
+	if infra_failure "$results/$name.log"; then
+		verdict="NEITHER: the build or the boot failed"
+		infra+=("$name")
+	elif [ "$rc" = 0 ]; then
+		verdict="SURVIVED$whole"
 		survived+=("$name")
 	else
 		killed=$((killed + 1))
@@ -77,7 +96,9 @@ log "rebuilding the unmutated kernel and module"
 SKBX_TREE_AS_IS=1 "$SKBX_TOP/scripts/build-kernel.sh" >&2 && "$SKBX_TOP/scripts/build-module.sh" >&2 ||
 	warn "the rebuild failed: run 'make kernel module' before the next run"
 
-summary="$killed of $total mutants killed ($((total ? killed * 100 / total : 0))%)"
+counted=$((total - ${#infra[@]}))
+summary="$killed of $counted mutants killed ($((counted ? killed * 100 / counted : 0))%)"
 [ ${#survived[@]} -eq 0 ] || summary="$summary; survived: ${survived[*]}"
+[ ${#infra[@]} -eq 0 ] || summary="$summary; neither (build or boot failed): ${infra[*]}"
 echo "$summary" | tee -a "$report"
 [ ${#survived[@]} -eq 0 ]
