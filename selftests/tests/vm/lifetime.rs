@@ -139,7 +139,8 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
 /// removed from a shared container; scrub with and without xnet; a buffer that outlives its
 /// provider), and the KUnit tests of the Rust provider abstraction. Both register a provider
 /// of their own, so the module is unloaded meanwhile. Also the KUnit tests of the Rust module
-/// parameters in sysfs (patch 10), which the provider's netns policy is.
+/// parameters in sysfs ("rust: module_param: support parameters in sysfs"), which the
+/// provider's netns policy is.
 #[test]
 #[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
 fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
