@@ -172,7 +172,7 @@ struct BpfSkbMeta {
 
 impl kernel::InPlaceModule for BpfSkbMeta {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        pin_init_scope(|| {
+        pin_init_scope(move || {
             let state = State::new()?;
             let dir = Dir::new(c"bpf_skb_meta");
             let counters = KBox::pin_init(
