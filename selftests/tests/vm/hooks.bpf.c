@@ -520,9 +520,10 @@ SEC("?sockops")								\
 int name(struct bpf_sock_ops *skops)					\
 {									\
 	struct bpf_sock_ops_kern *kctx = bpf_cast_to_kern_ctx(skops);	\
+	struct sk_buff *skb = kctx->skb;				\
 									\
-	if (kctx->skb)							\
-		write_read_only(kctx->skb, how);			\
+	if (skb)							\
+		write_read_only(skb, how);				\
 	return 1;							\
 }
 

@@ -707,7 +707,12 @@ fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
             Ok(log) if log.contains("skb extension is read-only in this prog type") => {}
             Ok(log) => failed.push(format!(
                 "{prog}: refused for another reason: {}",
-                log.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+                log.lines()
+                    .filter(|l| !l.starts_with("libbpf:"))
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             )),
             Err(e) => failed.push(format!("{e}")),
         }
