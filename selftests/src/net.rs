@@ -272,6 +272,35 @@ fn bracket(addr: &str) -> String {
     }
 }
 
+/// Accepts one connection on `listener` and returns how many bytes arrived before it closed.
+fn read_all(listener: TcpListener) -> Result<usize> {
+    let (mut s, _) = listener.accept()?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let mut total = 0;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    Ok(total)
+}
+
+/// Writes `bytes` to `c`, then shuts the connection down.
+fn write_all(c: &mut TcpStream, bytes: usize) -> Result<()> {
+    let chunk = vec![0xa5u8; 65536];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        c.write_all(&chunk[..n])?;
+        left -= n;
+    }
+    c.shutdown(std::net::Shutdown::Both)?;
+    Ok(())
+}
+
 /// Sends `bytes` over one TCP connection from `from` to `to_addr:port` in `to` and returns the
 /// number of bytes the server read.
 pub fn tcp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, bytes: usize) -> Result<usize> {
@@ -282,32 +311,11 @@ pub fn tcp_flow(from: &Netns, to: &Netns, to_addr: &str, port: u16, bytes: usize
     };
     let listener = to.run(move || Ok(TcpListener::bind(listen)?))?;
     let dst: SocketAddr = format!("{}:{port}", bracket(to_addr)).parse()?;
-    let server = std::thread::spawn(move || -> Result<usize> {
-        let (mut s, _) = listener.accept()?;
-        s.set_read_timeout(Some(Duration::from_secs(20)))?;
-        let mut total = 0;
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let n = s.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            total += n;
-        }
-        Ok(total)
-    });
+    let server = std::thread::spawn(move || read_all(listener));
     from.run(move || {
         let mut c = TcpStream::connect_timeout(&dst, Duration::from_secs(10))
             .with_context(|| format!("connect {dst}"))?;
-        let chunk = vec![0xa5u8; 65536];
-        let mut left = bytes;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            c.write_all(&chunk[..n])?;
-            left -= n;
-        }
-        c.shutdown(std::net::Shutdown::Both)?;
-        Ok(())
+        write_all(&mut c, bytes)
     })?;
     server
         .join()
@@ -382,20 +390,7 @@ pub fn mptcp_flow(
         // SAFETY: `fd` is a listening stream socket that nothing else owns.
         Ok(unsafe { TcpListener::from_raw_fd(fd) })
     })?;
-    let server = std::thread::spawn(move || -> Result<usize> {
-        let (mut s, _) = listener.accept()?;
-        s.set_read_timeout(Some(Duration::from_secs(20)))?;
-        let mut total = 0;
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let n = s.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            total += n;
-        }
-        Ok(total)
-    });
+    let server = std::thread::spawn(move || read_all(listener));
     from.run(move || {
         let fd = mptcp_socket()?;
         let sa = sockaddr(dst, port);
@@ -414,15 +409,7 @@ pub fn mptcp_flow(
         );
         // SAFETY: `fd` is a connected stream socket that nothing else owns.
         let mut c = unsafe { TcpStream::from_raw_fd(fd) };
-        let chunk = vec![0xa5u8; 65536];
-        let mut left = bytes;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            c.write_all(&chunk[..n])?;
-            left -= n;
-        }
-        c.shutdown(std::net::Shutdown::Both)?;
-        Ok(())
+        write_all(&mut c, bytes)
     })?;
     server
         .join()

@@ -226,6 +226,23 @@ static __always_inline void do_write(struct __sk_buff *skb, __u32 l3,
 	st->written++;
 }
 
+/* A well-formed tag read from a packet whose identity is @id: the tag's
+ * own packet, a TCP segment of the GSO packet it was written on, or
+ * another packet. Atomic: readers on both CPUs at once (the stress test)
+ * must not lose counts, or read_ok and the identity counts would disagree.
+ */
+static __always_inline void count_identity(__u32 id, __u8 proto, __u32 tag_id,
+					   struct hook_stats *st)
+{
+	if (id == tag_id)
+		__sync_fetch_and_add(&st->id_ok, 1);
+	else if (proto == IPPROTO_TCP_ &&
+		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
+		__sync_fetch_and_add(&st->id_within, 1);
+	else
+		__sync_fetch_and_add(&st->id_bad, 1);
+}
+
 /* A well-formed tag: was it written on this packet? */
 static __always_inline void check_identity(struct __sk_buff *skb, __u32 l3,
 					   __u32 tag_id, struct hook_stats *st)
@@ -235,16 +252,7 @@ static __always_inline void check_identity(struct __sk_buff *skb, __u32 l3,
 
 	if (!packet_id(skb, l3, &id, &proto))
 		return;	/* counted in neither: read_ok != id_ok + id_within */
-	/* Atomic: readers on both CPUs at once (the stress test) must not
-	 * lose counts, or read_ok and the identity counts would disagree.
-	 */
-	if (id == tag_id)
-		__sync_fetch_and_add(&st->id_ok, 1);
-	else if (proto == IPPROTO_TCP_ &&
-		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
-		__sync_fetch_and_add(&st->id_within, 1);
-	else
-		__sync_fetch_and_add(&st->id_bad, 1);
+	count_identity(id, proto, tag_id, st);
 }
 
 static __always_inline void do_read(struct __sk_buff *skb, __u32 l3,

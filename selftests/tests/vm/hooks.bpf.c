@@ -230,13 +230,7 @@ static __always_inline void observed_identity(struct sk_buff *skb, __u32 tag_id,
 		return;
 	if (bpf_probe_read_kernel(&id, 4, head + l4 + (proto == IPPROTO_TCP_ ? 4 : 8)))
 		return;
-	if (id == tag_id)
-		__sync_fetch_and_add(&st->id_ok, 1);
-	else if (proto == IPPROTO_TCP_ &&
-		 bpf_ntohl(id) - bpf_ntohl(tag_id) < PKT_ID_GSO_SPAN)
-		__sync_fetch_and_add(&st->id_within, 1);
-	else
-		__sync_fetch_and_add(&st->id_bad, 1);
+	count_identity(id, proto, tag_id, st);
 }
 
 static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
