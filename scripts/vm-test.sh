@@ -26,7 +26,7 @@ cp "${SKBX_MODULE:-$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")}" "$results/bp
 cp "$(cat "$SKBX_CACHE/test-modules-path.$SKBX_PROFILE")/leaky_provider.ko" "$results/"
 cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
 # The suite (54 tests, one process each) must finish in 25 minutes: on the
-# same 2-core host it took 8 to 14.7 minutes of VM time (2026-12-05, three
+# same 2-core host it took 8 to 16.5 minutes of VM time (2026-12-05, four
 # runs, the host slower each time), so that leaves room for a busier one;
 # each test gets 300 s (the slowest, module_reload_under_traffic, took
 # 65-132 s), so a hung one still leaves time for the rest. The VM gets a
