@@ -14,7 +14,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 export SKBX_PROFILE=kcsan
-export SKBX_TEST_FILTER=${SKBX_TEST_FILTER:-stress_flows_clones_and_reloads,module_reload_under_traffic,counters_follow_tagged_packets_in_flight,kunit_lifetime,kunit_provider_hooks,clone_shares_tag}
+export SKBX_TEST_FILTER=${SKBX_TEST_FILTER:-stress_flows_clones_and_reloads,module_reload_under_traffic,peak_counts_two_cpus_tagging_at_once,counters_follow_tagged_packets_in_flight,kunit_lifetime,kunit_provider_hooks,clone_shares_tag}
 export SKBX_KCSAN_SCOPE=${SKBX_KCSAN_SCOPE:-bpf_skb_meta|bpf_skb_ext|skb_ext|bpf_dynptr|skb_scrub_packet}
 export SKBX_TEST_TIMEOUT=${SKBX_TEST_TIMEOUT:-600}
 export SKBX_SUITE_TIMEOUT=${SKBX_SUITE_TIMEOUT:-2400}

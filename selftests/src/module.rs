@@ -132,12 +132,7 @@ fn poke_every_cpu() -> Result<()> {
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
     for cpu in 0..cpus {
         ns.run(move || {
-            // SAFETY: a zeroed cpu_set_t with one bit set, for the calling thread (0).
-            unsafe {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(cpu, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            }
+            pin_to_cpu(cpu)?;
             let rx = UdpSocket::bind("127.0.0.1:0")?;
             let tx = UdpSocket::bind("127.0.0.1:0")?;
             tx.send_to(b"poke", rx.local_addr()?)?;

@@ -203,6 +203,25 @@ impl Pair {
     }
 }
 
+/// Pins the calling thread to `cpu`; fails if it cannot run there.
+pub fn pin_to_cpu(cpu: usize) -> Result<()> {
+    // SAFETY: a zeroed cpu_set_t with one bit set, for the calling thread (0); sched_getcpu()
+    // has no preconditions.
+    let (rc, now) = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let rc = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        (rc, libc::sched_getcpu())
+    };
+    ensure!(
+        rc == 0,
+        "pin to CPU {cpu}: {}",
+        std::io::Error::last_os_error()
+    );
+    ensure!(now == cpu as i32, "pinned to CPU {cpu}, running on {now}");
+    Ok(())
+}
+
 /// A UDP socket bound to `addr:port` in `ns`, with a two-second receive timeout.
 pub fn udp_rx(ns: &Netns, addr: &str, port: u16) -> Result<UdpSocket> {
     let bind: SocketAddr = format!("{}:{port}", bracket(addr)).parse()?;

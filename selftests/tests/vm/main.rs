@@ -32,8 +32,9 @@ use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 use skb_meta_selftests::{
     check_eq, check_identity, config, errno::*, hook_stats, kunit, load_skel, module, mptcp_flow,
-    results, sh, skel::types::bss, tcp_flow, udp_flow, udp_recv, udp_rx, udp_send, write_mode,
-    Failslab, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_SIZE, VETH_A, VETH_B,
+    next_datagram_id, pin_to_cpu, results, sh, skel::types::bss, tcp_flow, udp_flow, udp_recv,
+    udp_rx, udp_send, write_mode, Failslab, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_SIZE, VETH_A,
+    VETH_B,
 };
 
 mod hooks;

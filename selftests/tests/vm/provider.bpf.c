@@ -47,3 +47,37 @@ int tc_fresh_check(struct __sk_buff *skb)
 	fresh_stats.written++;
 	return 0;
 }
+
+/* A tag set before the provider was reloaded, on a packet whose buffer an
+ * AF_PACKET tap's clone shares: read it whole (tc_read_stats), rewrite its
+ * sequence number, which copies the buffer under the provider loaded now,
+ * and read it again (tc_read2_stats: sequence + SEQ_REWRITE, the other 60
+ * bytes kept by the copy).
+ */
+__u64 reload_rewritten, reload_rewrite_err;
+
+SEC("tc")
+int tc_reload_rewrite(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	__u32 seq;
+	int err;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	do_read(skb, ETH_HLEN, &tc_read_stats);
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	err = bpf_dynptr_read(&seq, sizeof(seq), &meta, 4, 0);
+	if (!err) {
+		seq += SEQ_REWRITE;
+		err = bpf_dynptr_write(&meta, 4, &seq, sizeof(seq), 0);
+	}
+	if (err) {
+		reload_rewrite_err++;
+		return 0;
+	}
+	reload_rewritten++;
+	do_read(skb, ETH_HLEN, &tc_read2_stats);
+	return 0;
+}
