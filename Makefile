@@ -6,10 +6,12 @@
 
 S := scripts
 .PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
-	prefix-builds check-compiled-out mutate ext-size vm-test-kasan vm-test-kcsan clean
+	prefix-builds check-compiled-out mutate ext-size vm-test-kasan vm-test-kcsan clean help
 
+# The default: make vm-test.
 all: vm-test
 
+# Install what every target needs (Debian packages, rust-src, bindgen, virtme-ng); idempotent.
 setup:
 	@$(S)/setup.sh
 
@@ -88,5 +90,10 @@ check-compiled-out:
 ext-size:
 	@$(S)/ext-size.sh
 
+# Remove the VM results and the module build (the kernel builds stay).
 clean:
-	rm -rf $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/results $${SKBX_CACHE:-/var/cache/skb-bpf-ext}/module
+	@$(S)/clean.sh
+
+# Every target and environment knob, with its default.
+help:
+	@$(S)/help.sh

@@ -9,6 +9,16 @@ set -uo pipefail
 "$SKBX_TOP/scripts/fetch-kernel.sh" || exit 1
 status=0
 
+log "no patch numbers outside patches/ (a patch is named by its subject)"
+# Numbers change with every split of the series; subjects do not. The
+# exported patches and the cover letter are the only place for them.
+if git -C "$SKBX_TOP" grep -n -I -E \
+	'(^|[^./A-Za-z_])[Pp]atch(es)? #?[0-9]+\b|\[PATCH[^]]* [0-9]+/[0-9]+\]' \
+	-- ':!patches' ':!bench/pointer-proxy/*.patch' ':!scripts/check.sh'; then
+	warn "name the patches above by their subject"
+	status=1
+fi
+
 log "checkpatch --strict on patches/"
 checkpatch_series || status=1
 

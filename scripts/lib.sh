@@ -67,6 +67,21 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
+# One line in the run log of bench/RESULTS.md for a measuring target: when,
+# on what (CPU model, cores, this project's commit, the kernel profile), and
+# its verdict. $1 = what ran, $2 = what it said. The page is for results;
+# the line is there to be kept (committed) or dropped with the rest of a run.
+# SKBX_NO_RECORD=1: no line (the runs inside make mutate, which records its own).
+record_result() {
+	local page="$SKBX_TOP/bench/RESULTS.md" commit cpu
+	[ -f "$page" ] && [ -z "${SKBX_NO_RECORD:-}" ] || return 0
+	commit=$(git -C "$SKBX_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	git -C "$SKBX_TOP" diff --quiet HEAD -- 2>/dev/null || commit="$commit+changes"
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+	printf -- '- %s UTC, %s x %s, %s, profile %s: `%s`: %s\n' "$(date -u '+%Y-%m-%d %H:%M')" \
+		"$(nproc)" "${cpu:-unknown CPU}" "$commit" "$SKBX_PROFILE" "$1" "$2" >>"$page"
+}
+
 # One user of the shared kernel tree at a time: build-kernel.sh re-applies
 # the series there and `make mutate` edits it between builds, so two make
 # targets run side by side would build each other's tree. The lock is held

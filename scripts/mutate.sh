@@ -22,6 +22,7 @@ results="$SKBX_CACHE/results/mutate"
 
 git -C "$SKBX_TOP" diff --quiet -- rust ||
 	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
+export SKBX_NO_RECORD=1	# one line for the whole run, not one per mutant
 lock_kernel_tree	# for the whole run: the mutants are edits of the tree
 "$SKBX_TOP/scripts/build-kernel.sh" >&2 || exit 1	# the series, applied and built
 git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"
@@ -101,4 +102,5 @@ summary="$killed of $counted mutants killed ($((counted ? killed * 100 / counted
 [ ${#survived[@]} -eq 0 ] || summary="$summary; survived: ${survived[*]}"
 [ ${#infra[@]} -eq 0 ] || summary="$summary; neither (build or boot failed): ${infra[*]}"
 echo "$summary" | tee -a "$report"
+SKBX_NO_RECORD= record_result "make mutate${SKBX_MUTANTS:+ SKBX_MUTANTS=\"$SKBX_MUTANTS\"}" "$summary"
 [ ${#survived[@]} -eq 0 ]

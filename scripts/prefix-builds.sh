@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build every prefix of the series (patch 1, 1-2, 1-3, ...) with the dev
+# Build every prefix of the series (the first patch, the first two, ...) with the dev
 # config, in a scratch worktree and build dir of the cache, so the main
 # build is not disturbed. Prints one line per prefix; non-zero if any fails.
 set -uo pipefail

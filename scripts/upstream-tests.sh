@@ -64,4 +64,7 @@ for t in ${allow//,/ }; do
 	grep -qE "^#[0-9]+ +$t:" "$log" || { echo "not run: $t"; missing=1; }
 done
 rc=$(cat "$results/run.rc" 2>/dev/null || echo 1)
-[ "$failed" = 0 ] && [ "$rc" = 0 ] && [ "$vm_status" = 0 ] && [ "$missing" = 0 ]
+status=0
+[ "$failed" = 0 ] && [ "$rc" = 0 ] && [ "$vm_status" = 0 ] && [ "$missing" = 0 ] || status=1
+record_result "make upstream-tests" "$passed passed, $failed failed ($subtests subtests passed, $skipped skipped)$([ "$status" = 0 ] || echo ' (run failed)')"
+exit "$status"
