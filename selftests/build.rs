@@ -52,6 +52,7 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
     println!("cargo:rerun-if-changed=src/bpf/tag.bpf.h");
+    println!("cargo:rerun-if-changed=src/bpf/kfuncs.h");
     for area in ["hooks", "kfunc", "lifetime", "provider"] {
         println!("cargo:rerun-if-changed=tests/vm/{area}.bpf.c");
     }

@@ -19,13 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include "skb_meta.h"
 #include "tag.bpf.h"
-
-extern int bpf_dynptr_from_skb_meta(struct __sk_buff *skb, __u64 flags,
-				    struct bpf_dynptr *ptr) __ksym;
-extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u64 offset,
-			      void *buffer, __u64 buffer__szk) __ksym;
-extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u64 offset,
-				   void *buffer, __u64 buffer__szk) __ksym;
+#include "kfuncs.h"
 
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
