@@ -22,7 +22,7 @@ fi
 log "checkpatch --strict on patches/"
 checkpatch_series || status=1
 
-log "rust/bpf_skb_meta.rs is the sample the series adds (one source)"
+log "patches/ and Kconfig are made from rust/bpf_skb_meta.rs (one source)"
 provider_one_source || status=1
 
 log "rustfmt on rust/ (kernel rustfmt settings)"

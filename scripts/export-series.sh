@@ -39,10 +39,18 @@ if git log --format=%B base..HEAD | grep -qiE '^Signed-off-by: .*@(localhost|exa
 	die "commits on $branch carry a placeholder Signed-off-by: reword them (git rebase -i base)"
 fi
 
-# The provider has one source (provider_one_source): the sample in the tree
-# is rust/bpf_skb_meta.rs.
-cmp -s "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs ||
-	die "samples/rust/bpf_skb_meta.rs on $branch differs from rust/bpf_skb_meta.rs: one source, copy one onto the other and commit"
+# The provider has one source, rust/bpf_skb_meta.rs: the sample the series
+# adds is made from it here, folded into the commit that adds the sample.
+if ! cmp -s "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs; then
+	sample=$(git log --format=%H --diff-filter=A base..HEAD -- samples/rust/bpf_skb_meta.rs | tail -n1)
+	[ -n "$sample" ] || die "no commit on $branch adds samples/rust/bpf_skb_meta.rs"
+	subject=$(git log -1 --format=%s "$sample")
+	cp "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs
+	git -c user.name="$name" -c user.email="$email" commit -q -m "fixup! $subject" samples/rust/bpf_skb_meta.rs
+	GIT_SEQUENCE_EDITOR=true git -c user.name="$name" -c user.email="$email" rebase -q -i --autosquash base ||
+		die "folding rust/bpf_skb_meta.rs into \"$subject\" failed: resolve the rebase in $PWD"
+	log "samples/rust/bpf_skb_meta.rs is rust/bpf_skb_meta.rs again (in \"$subject\")"
+fi
 
 rm -f "$SKBX_TOP"/patches/*.patch
 # --signoff adds the exporter's Signed-off-by where it is missing; the
@@ -55,6 +63,8 @@ for p in "$SKBX_TOP"/patches/0*.patch; do
 	grep -qxF "Signed-off-by: $signer" "$p" || die "$(basename "$p") lacks 'Signed-off-by: $signer'"
 done
 log "exported $n patches from $branch to patches/, signed off by $signer"
+# ... and the top-level Kconfig from the sample's entry.
+python3 "$SKBX_TOP/scripts/one-source.py" kconfig "$SKBX_TOP"
 
 if checkpatch_series; then
 	log "checkpatch --strict: clean"

@@ -173,32 +173,10 @@ checkpatch_series() {
 	return $bad
 }
 
-# The provider module has one source: rust/bpf_skb_meta.rs, which `make
-# module` builds out of tree, is the file the series adds as
-# samples/rust/bpf_skb_meta.rs. Compares it with the file as patches/ adds
-# it; prints the difference and returns non-zero if they differ.
+# One source for the provider (scripts/one-source.py): patches/ and Kconfig
+# are what `make series` made of rust/bpf_skb_meta.rs and the series.
 provider_one_source() {
-	local in_tree=samples/rust/bpf_skb_meta.rs
-	python3 - "$SKBX_TOP/rust/bpf_skb_meta.rs" "$in_tree" "$SKBX_TOP"/patches/[0-9]*.patch <<'PY'
-import difflib, sys
-ours, path, patches = sys.argv[1], sys.argv[2], sys.argv[3:]
-added = None
-for p in patches:
-    lines = open(p, encoding="utf-8").read().split("\n")
-    if "+++ b/" + path not in lines:
-        continue
-    i = lines.index("+++ b/" + path) + 2	# past the hunk header
-    added = []
-    while i < len(lines) and lines[i].startswith("+"):
-        added.append(lines[i][1:] + "\n")
-        i += 1
-if added is None:
-    sys.exit(f"no patch in patches/ adds {path}")
-mine = open(ours, encoding="utf-8").readlines()
-if mine != added:
-    sys.stdout.writelines(difflib.unified_diff(added, mine, "patches: " + path, ours))
-    sys.exit(f"{ours} and the {path} that patches/ adds differ: one source, edit both")
-PY
+	python3 "$SKBX_TOP/scripts/one-source.py" check "$SKBX_TOP"
 }
 
 # What a VM run needs: the kernel (the dev build, or KDIR= a user's build
