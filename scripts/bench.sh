@@ -79,5 +79,5 @@ done
 	echo "kernel: $(git -C "$KSRC" describe --always --tags 2>/dev/null) ($(git -C "$KSRC" log --oneline -1 | cut -c1-60)), config sha256 $(sha256sum "$KOUT/.config" | cut -c1-12)"
 	echo "traffic: UDP, 64-byte payload, batches of 32, veth between two netns; $rounds rounds of $packets packets per variant"
 } >"$out/machine.txt"
-python3 "$SKBX_TOP/scripts/bench-report.py" "$out" || status=1
+/usr/bin/python3 "$SKBX_TOP/scripts/bench-report.py" "$out" || status=1	# Debian's, with python3-matplotlib
 exit $status

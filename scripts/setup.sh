@@ -11,7 +11,8 @@ set -euo pipefail
 # Debian packages from bookworm (and qemu from bookworm-backports).
 DEBS=(build-essential bc bison flex libelf-dev libssl-dev zlib1g-dev pkg-config
 	dwarves clang llvm ccache cpio kmod iproute2 udev python3-venv rsync git
-	bpftool ethtool libcap-ng-dev libseccomp-dev linux-perf clang-19 llvm-19 lld-19)
+	bpftool ethtool libcap-ng-dev libseccomp-dev linux-perf clang-19 llvm-19 lld-19
+	python3-matplotlib)
 BACKPORT_DEBS=(qemu-system-x86)
 
 missing=()
