@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Compiles the BPF programs and generates their libbpf-rs skeleton.
+//! Compiles the BPF programs and generates their libbpf-rs skeletons: one object per test
+//! area (`tests/vm/<area>.bpf.c`, each on `src/bpf/common.bpf.h`) and the benchmark's.
 //!
 //! `vmlinux.h` must come from the BTF of the kernel under test, so that new
 //! UAPI (BPF_DYNPTR_SKB_EXT_F) is visible: the Makefile dumps it with bpftool
@@ -8,8 +9,11 @@ use std::{env, path::PathBuf};
 
 use libbpf_cargo::SkeletonBuilder;
 
-const SOURCES: [(&str, &str); 2] = [
-    ("src/bpf/skb_meta.bpf.c", "skb_meta.skel.rs"),
+const SOURCES: [(&str, &str); 5] = [
+    ("tests/vm/kfunc.bpf.c", "kfunc.skel.rs"),
+    ("tests/vm/hooks.bpf.c", "hooks.skel.rs"),
+    ("tests/vm/lifetime.bpf.c", "lifetime.skel.rs"),
+    ("tests/vm/provider.bpf.c", "provider.skel.rs"),
     ("src/bpf/bench.bpf.c", "bench.skel.rs"),
 ];
 
@@ -37,11 +41,9 @@ fn main() {
             .clang_args([
                 "-I",
                 &vmlinux_dir,
+                // The headers every object shares (common.bpf.h, skb_meta.h, ...).
                 "-I",
                 "src/bpf",
-                // The programs of each test area, beside its tests (tests/vm/*.bpf.c).
-                "-I",
-                "tests/vm",
                 "-Wall",
                 "-O2",
                 "-mcpu=v3",
@@ -50,11 +52,8 @@ fn main() {
             .unwrap_or_else(|e| panic!("building {src} failed: {e}"));
         println!("cargo:rerun-if-changed={src}");
     }
-    println!("cargo:rerun-if-changed=src/bpf/skb_meta.h");
-    println!("cargo:rerun-if-changed=src/bpf/tag.bpf.h");
-    println!("cargo:rerun-if-changed=src/bpf/kfuncs.h");
-    for area in ["hooks", "kfunc", "lifetime", "provider"] {
-        println!("cargo:rerun-if-changed=tests/vm/{area}.bpf.c");
+    for header in ["common.bpf.h", "skb_meta.h", "tag.bpf.h", "kfuncs.h"] {
+        println!("cargo:rerun-if-changed=src/bpf/{header}");
     }
     println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
     println!("cargo:rerun-if-env-changed=SKB_META_CLANG");

@@ -4,7 +4,9 @@
 //! - [`net`]: network namespaces, veth pairs, UDP/TCP traffic between them;
 //! - [`module`]: the hook provider module, its counters and its policy;
 //! - [`kunit`]: the kernel's KUnit suites, run on demand;
-//! - [`bpf`]: the skeleton ([`load_skel!`]), bpffs pins, cgroup attachment, results;
+//! - [`bpf`]: loading an area's skeleton ([`load_skel!`]), bpffs pins, cgroup attachment,
+//!   results;
+//! - [`kfunc`], [`hooks`], [`lifetime`], [`provider`]: the skeletons, one per test area;
 //! - here: the tag layout, fault injection ([`Failslab`]), [`check_eq!`], errno values.
 
 use std::{
@@ -21,19 +23,125 @@ use std::{
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 
-/// The libbpf-rs skeleton of `src/bpf/skb_meta.bpf.c`.
-#[allow(
-    clippy::all,
-    missing_docs,
-    non_camel_case_types,
-    non_snake_case,
-    dead_code
-)]
-pub mod skel {
-    include!(concat!(env!("OUT_DIR"), "/skb_meta.skel.rs"));
+/// Declares the skeleton of one test area's BPF object (`tests/vm/<area>.bpf.c`, built on
+/// `src/bpf/common.bpf.h`): a module `$area` with everything libbpf-cargo generated for it
+/// (`$skel`, `$builder`, `types`, ...), `Builder` for [`load_skel!`], and the impls through
+/// which the shared helpers serve every area's skeleton alike: [`AreaSkel`] ([`results`],
+/// [`config`], the programs of `common.bpf.h`) and [`CommonBss`] ([`check_identity`]).
+macro_rules! area_skel {
+    ($(#[$doc:meta])* $area:ident, $skel:ident, $builder:ident) => {
+        $(#[$doc])*
+        pub mod $area {
+            #[allow(
+                clippy::all,
+                missing_docs,
+                non_camel_case_types,
+                non_snake_case,
+                dead_code
+            )]
+            mod generated {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($area), ".skel.rs"));
+            }
+
+            pub use generated::*;
+
+            /// The builder of this area's skeleton, for [`load_skel!`](crate::load_skel).
+            pub type Builder = $builder;
+
+            impl<'obj> $crate::AreaSkel<'obj> for $skel<'obj> {
+                type Bss = types::bss;
+
+                fn bss(&self) -> &types::bss {
+                    self.maps.bss_data.as_deref().expect("skeleton has .bss")
+                }
+
+                fn bss_mut(&mut self) -> &mut types::bss {
+                    self.maps
+                        .bss_data
+                        .as_deref_mut()
+                        .expect("skeleton has .bss")
+                }
+
+                fn common_progs(&self) -> $crate::CommonProgs<'_, 'obj> {
+                    let p = &self.progs;
+                    $crate::CommonProgs {
+                        tc_write: &p.tc_write,
+                        tc_read: &p.tc_read,
+                        tc_read2: &p.tc_read2,
+                        cg_read: &p.cg_read,
+                        cg_write: &p.cg_write,
+                        tc_clone_write: &p.tc_clone_write,
+                    }
+                }
+            }
+
+            impl $crate::CommonBss for types::bss {
+                fn readers(&self) -> [(&'static str, $crate::HookStats); 6] {
+                    [
+                        ("tc_read", (&self.tc_read_stats).into()),
+                        ("tc_read2", (&self.tc_read2_stats).into()),
+                        ("cg_read", (&self.cg_read_stats).into()),
+                        ("sock_read", (&self.sock_stats).into()),
+                        ("lwt_read", (&self.lwt_read_stats).into()),
+                        ("act_read", (&self.act_read_stats).into()),
+                    ]
+                }
+
+                fn cfg_clone_ifindex(&mut self) -> &mut u32 {
+                    &mut self.cfg_clone_ifindex
+                }
+            }
+
+            impl From<&types::hook_stats> for $crate::HookStats {
+                fn from(s: &types::hook_stats) -> Self {
+                    Self {
+                        seen: s.seen,
+                        dynptr_err: s.dynptr_err,
+                        written: s.written,
+                        write_err: s.write_err,
+                        read_ok: s.read_ok,
+                        read_zero: s.read_zero,
+                        read_bad: s.read_bad,
+                        gso: s.gso,
+                        seq_high: s.seq_high,
+                        err_null: s.err_null,
+                        id_ok: s.id_ok,
+                        id_within: s.id_within,
+                        id_bad: s.id_bad,
+                        last_err: s.last_err,
+                        last_seq: s.last_seq,
+                        last_tag: s.last_tag,
+                    }
+                }
+            }
+        }
+    };
 }
 
-pub use skel::types::{bad_input, hook_stats};
+area_skel!(
+    /// The skeleton of `tests/vm/kfunc.bpf.c`: the tests of `tests/vm/kfunc.rs`.
+    kfunc,
+    KfuncSkel,
+    KfuncSkelBuilder
+);
+area_skel!(
+    /// The skeleton of `tests/vm/hooks.bpf.c`: the tests of `tests/vm/hooks.rs`, and the demo.
+    hooks,
+    HooksSkel,
+    HooksSkelBuilder
+);
+area_skel!(
+    /// The skeleton of `tests/vm/lifetime.bpf.c`: the tests of `tests/vm/lifetime.rs`.
+    lifetime,
+    LifetimeSkel,
+    LifetimeSkelBuilder
+);
+area_skel!(
+    /// The skeleton of `tests/vm/provider.bpf.c`: the tests of `tests/vm/provider.rs`.
+    provider,
+    ProviderSkel,
+    ProviderSkelBuilder
+);
 
 /// The libbpf-rs skeleton of `src/bpf/bench.bpf.c`.
 #[allow(

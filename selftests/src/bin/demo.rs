@@ -38,7 +38,7 @@ fn drop_reason_names() -> BTreeMap<u32, String> {
 fn main() -> Result<()> {
     module::load("")?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 9000, ["tc_write", "cg_read"]);
+    let skel = load_skel!(hooks, obj, 9000, ["tc_write", "cg_read"]);
     let p = Pair::new("demo")?;
     println!("writer: tc ingress of {VETH_B} in {}", p.b.name);
     println!("reader: cgroup_skb ingress (root cgroup), UDP to {ADDR_B}:9000");
@@ -74,7 +74,7 @@ fn main() -> Result<()> {
 
     // Which drop reason hit my tagged packets?
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 9001, ["tc_write_drop", "trace_tagged_drops"]);
+    let skel = load_skel!(hooks, obj, 9001, ["tc_write_drop", "trace_tagged_drops"]);
     let p = Pair::new("demodrop")?;
     println!();
     println!(

@@ -4,18 +4,11 @@
  * tracing, LSM, netfilter and sock_ops, and the programs the verifier
  * must reject.
  *
- * Not compiled alone: src/bpf/skb_meta.bpf.c includes it after the
- * helpers and results that every area shares, so that all tests load
- * from one object and read one .bss.
+ * Built into an object and a skeleton of its own (build.rs), on
+ * src/bpf/common.bpf.h: the helpers, results and programs that every
+ * area shares. The tests of this area load from this object only.
  */
-
-SEC("cgroup_skb/egress")
-int cg_write(struct __sk_buff *skb)
-{
-	if (match_port(skb, 0))
-		do_write(skb, 0, &cg_write_stats);
-	return 1;
-}
+#include "common.bpf.h"
 
 /* tc actions (act_bpf, BPF_PROG_TYPE_SCHED_ACT) behind a matchall filter. */
 SEC("action")

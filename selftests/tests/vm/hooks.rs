@@ -3,6 +3,7 @@
 //! it as plain memory of the packet (slices, packet pointers, no unclone).
 
 use super::*;
+use skb_meta_selftests::hooks::types::{bss, hook_stats};
 
 const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
 
@@ -13,7 +14,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     let _ = VM;
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7001, ["tc_write", "cg_read"]);
+    let skel = load_skel!(hooks, obj, 7001, ["tc_write", "cg_read"]);
     let p = Pair::new("udp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
@@ -50,7 +51,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
 fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7002, ["tc_write", "cg_read"]);
+    let skel = load_skel!(hooks, obj, 7002, ["tc_write", "cg_read"]);
     let p = Pair::new("tcp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
@@ -100,7 +101,7 @@ fn cgroup_egress_slice_writes_tc_egress_reads() -> Result<()> {
 fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, port, ["tc_read", "cg_write"]);
+    let mut skel = load_skel!(hooks, obj, port, ["tc_read", "cg_write"]);
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("cgeg")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
@@ -140,7 +141,7 @@ fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
 fn extension_write_keeps_packet_pointers() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7034, ["tc_pkt_ptr_after_write", "tc_read"]);
+    let skel = load_skel!(hooks, obj, 7034, ["tc_pkt_ptr_after_write", "tc_read"]);
     let p = Pair::new("pktp")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_pkt_ptr_after_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -176,7 +177,7 @@ fn xlated_len(name: &str) -> Result<u64> {
 fn writable_extension_slice_needs_no_unclone() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7035, ["ext_slice_rdwr", "ext_slice_rd"]);
+    let skel = load_skel!(hooks, obj, 7035, ["ext_slice_rdwr", "ext_slice_rd"]);
     let rdwr = xlated_len("ext_slice_rdwr")?;
     let rd = xlated_len("ext_slice_rd")?;
     check_eq!(rdwr, rd, "translated bytes, writable vs read-only slice");
@@ -205,7 +206,7 @@ fn writable_extension_slice_needs_no_unclone() -> Result<()> {
 fn tc_actions_write_and_read() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7020, ["act_write", "act_read"]);
+    let mut skel = load_skel!(hooks, obj, 7020, ["act_write", "act_read"]);
     let p = Pair::new("act")?;
     let writer = Pinned::prog(&mut skel.progs.act_write, "act_write")?;
     let reader = Pinned::prog(&mut skel.progs.act_read, "act_read")?;
@@ -260,7 +261,7 @@ fn lwt_out_slice_writes_lwt_xmit_reads() -> Result<()> {
 fn lwt_out_write_run(mode: u32, port: u16) -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, port, ["lwt_write", "lwt_read", "tc_read"]);
+    let mut skel = load_skel!(hooks, obj, port, ["lwt_write", "lwt_read", "tc_read"]);
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("lwt")?;
     let out = Pinned::prog(&mut skel.progs.lwt_write, "lwt_write")?;
@@ -307,7 +308,7 @@ fn expect_rejected(prog: &str) -> Result<String> {
     LOG.lock().unwrap().clear();
     libbpf_rs::set_print(Some((PrintLevel::Debug, capture_libbpf)));
     let mut obj = MaybeUninit::uninit();
-    let mut open = skb_meta_selftests::skel::SkbMetaSkelBuilder::default().open(&mut obj)?;
+    let mut open = skb_meta_selftests::hooks::HooksSkelBuilder::default().open(&mut obj)?;
     for mut p in open.open_object_mut().progs_mut() {
         let on = p.name().to_string_lossy() == prog;
         p.set_autoload(on);
@@ -410,7 +411,7 @@ fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
 fn socket_filter_reads_but_cannot_write() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7010, ["tc_write", "sock_read"]);
+    let skel = load_skel!(hooks, obj, 7010, ["tc_write", "sock_read"]);
     let p = Pair::new("sock")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let fd = skel.progs.sock_read.as_fd().as_raw_fd();
@@ -468,7 +469,7 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
 fn tracing_reads_the_tag_of_dropped_packets() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7044, ["tc_write_drop", "trace_tagged_drops"]);
+    let skel = load_skel!(hooks, obj, 7044, ["tc_write_drop", "trace_tagged_drops"]);
     let p = Pair::new("drop")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write_drop, "ingress")?;
     let _trace = skel.progs.trace_tagged_drops.attach()?;
@@ -532,7 +533,7 @@ fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Resul
 fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7045, ["tc_write", "lsm_sock_rcv_read"]);
+    let skel = load_skel!(hooks, obj, 7045, ["tc_write", "lsm_sock_rcv_read"]);
     let p = Pair::new("lsm")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _lsm = skel.progs.lsm_sock_rcv_read.attach_lsm()?;
@@ -551,7 +552,7 @@ fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
 fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7046, ["tc_write", "nf_read"]);
+    let skel = load_skel!(hooks, obj, 7046, ["tc_write", "nf_read"]);
     let p = Pair::new("nf")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _nf = {
@@ -582,7 +583,7 @@ fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
 fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7047, ["tc_write", "sockops_read"]);
+    let skel = load_skel!(hooks, obj, 7047, ["tc_write", "sockops_read"]);
     let p = Pair::new("sockops")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
     let _ops = skb_meta_selftests::attach_cgroup(&skel.progs.sockops_read)?;
@@ -633,7 +634,7 @@ fn verifier_refuses_the_kfunc_where_the_skb_may_be_freed() -> Result<()> {
         "the skb may already be freed at this attach point",
     )?;
     let mut obj = MaybeUninit::uninit();
-    let _skel = load_skel!(obj, 7050, ["trace_tagged_consumed"]);
+    let _skel = load_skel!(hooks, obj, 7050, ["trace_tagged_consumed"]);
     Ok(())
 }
 
@@ -646,6 +647,7 @@ fn net_dev_xmit_reports_skbs_already_freed() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(
+        hooks,
         obj,
         7051,
         ["tc_write", "remember_tagged_drop", "xmit_of_dropped_skb"]
@@ -719,7 +721,7 @@ fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
     }
     ensure!(failed.is_empty(), "{}", failed.join("\n"));
     let mut obj = MaybeUninit::uninit();
-    let _skel = load_skel!(obj, 7052, ["ro_socket_readers"]);
+    let _skel = load_skel!(hooks, obj, 7052, ["ro_socket_readers"]);
     Ok(())
 }
 
@@ -771,7 +773,7 @@ fn verifier_checks_each_flags_value_on_its_own() -> Result<()> {
 fn lsm_hook_without_a_packet_gets_einval() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7055, ["lsm_peersec_no_skb"]);
+    let skel = load_skel!(hooks, obj, 7055, ["lsm_peersec_no_skb"]);
     let _link = skel.progs.lsm_peersec_no_skb.attach()?;
     let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
     for _ in 0..5 {

@@ -3,10 +3,11 @@
  * input and bad flags in every program type, the XDP metadata path,
  * NOENT, a kernel writer.
  *
- * Not compiled alone: src/bpf/skb_meta.bpf.c includes it after the
- * helpers and results that every area shares, so that all tests load
- * from one object and read one .bss.
+ * Built into an object and a skeleton of its own (build.rs), on
+ * src/bpf/common.bpf.h: the helpers, results and programs that every
+ * area shares. The tests of this area load from this object only.
  */
+#include "common.bpf.h"
 
 /* flags == 0 outside tc: the XDP metadata area is not offered. */
 SEC("cgroup_skb/ingress")

@@ -17,7 +17,12 @@ fn kernel_writer_gets_the_packets_own_buffer() -> Result<()> {
     ];
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7037, ["crypto_setup", "tc_crypto_into_ext", "tc_read"]);
+    let skel = load_skel!(
+        kfunc,
+        obj,
+        7037,
+        ["crypto_setup", "tc_crypto_into_ext", "tc_read"]
+    );
     let input = libbpf_rs::ProgramInput::default();
     skel.progs.crypto_setup.test_run(input)?;
     check_eq!(results(&skel).crypto_setup_done, 1, "crypto_setup ran");
@@ -64,7 +69,7 @@ fn kernel_writer_gets_the_packets_own_buffer() -> Result<()> {
 fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7004, ["tc_read", "cg_read"]);
+    let skel = load_skel!(kfunc, obj, 7004, ["tc_read", "cg_read"]);
     let p = Pair::new("zero")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
@@ -99,7 +104,7 @@ fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
 fn bad_input_gives_runtime_errors() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7009, ["tc_bad_input"]);
+    let skel = load_skel!(kfunc, obj, 7009, ["tc_bad_input"]);
     let p = Pair::new("bad")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_bad_input, "ingress")?;
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7009, 1, 10)?, 1, "datagrams");
@@ -146,7 +151,7 @@ fn bad_input_gives_runtime_errors() -> Result<()> {
 fn allocation_failure_run(mode: u32, port: u16, want_err: i64) -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, port, ["tc_write", "cg_read"]);
+    let mut skel = load_skel!(kfunc, obj, port, ["tc_write", "cg_read"]);
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("nomem")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
@@ -212,7 +217,7 @@ fn allocation_failure_on_memset_counts_once() -> Result<()> {
 fn allocation_failure_on_copy_on_write_keeps_the_shared_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7041, ["tc_clone_write", "tc_read", "tc_read2"]);
+    let mut skel = load_skel!(kfunc, obj, 7041, ["tc_clone_write", "tc_read", "tc_read2"]);
     let p = Pair::new("cownomem")?;
     let _c = clone_setup(&p, &mut skel, "cownomc")?;
 
@@ -284,6 +289,7 @@ fn bad_flags_fail_in_every_program_type() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(
+        kfunc,
         obj,
         7042,
         [
@@ -356,7 +362,12 @@ fn bad_flags_fail_in_every_program_type() -> Result<()> {
 fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7043, ["tc_tag_zeros_every_other", "cg_read_noent"]);
+    let skel = load_skel!(
+        kfunc,
+        obj,
+        7043,
+        ["tc_tag_zeros_every_other", "cg_read_noent"]
+    );
     let p = Pair::new("noent")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_tag_zeros_every_other, "ingress")?;
     let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read_noent)?;
@@ -398,7 +409,12 @@ fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
 fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7015, ["xdp_meta_write", "tc_meta_read", "cg_flags0"]);
+    let skel = load_skel!(
+        kfunc,
+        obj,
+        7015,
+        ["xdp_meta_write", "tc_meta_read", "cg_flags0"]
+    );
     let p = Pair::new("xdpmeta")?;
     let ifindex = p.b.ifindex(VETH_B)?;
     let xdp_fd = skel.progs.xdp_meta_write.as_fd().as_raw_fd();
@@ -449,7 +465,7 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
 fn every_access_path_honours_its_offset() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7053, ["tc_offsets"]);
+    let mut skel = load_skel!(kfunc, obj, 7053, ["tc_offsets"]);
     sh("ip link set lo up")?;
     config(&mut skel).cfg_clone_ifindex = 1; // lo, where the clone goes
     let mut frame = vec![0u8; 14 + 20 + 8 + 16];

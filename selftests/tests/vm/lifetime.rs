@@ -11,7 +11,12 @@ use super::*;
 fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7005, ["tc_clone_write", "tc_read", "tc_read2"]);
+    let mut skel = load_skel!(
+        lifetime,
+        obj,
+        7005,
+        ["tc_clone_write", "tc_read", "tc_read2"]
+    );
     let p = Pair::new("clone")?;
     let _c = clone_setup(&p, &mut skel, "clonec")?;
 
@@ -67,7 +72,7 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     fresh_module()?;
     check_eq!(module::drop_across_netns()?, false, "default policy (keep)");
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7006, ["tc_write", "tc_read"]);
+    let skel = load_skel!(lifetime, obj, 7006, ["tc_write", "tc_read"]);
     let p = Pair::new("netns")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -199,7 +204,12 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
 fn ipip_tunnel_keeps_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7007, ["tc_write_l3", "tc_read_l3", "tc_read2"]);
+    let skel = load_skel!(
+        lifetime,
+        obj,
+        7007,
+        ["tc_write_l3", "tc_read_l3", "tc_read2"]
+    );
     let p = Pair::new("ipip")?;
     p.a.ip("link add ipip_a type ipip local 192.0.2.1 remote 192.0.2.2")?;
     p.b.ip("link add ipip_b type ipip local 192.0.2.2 remote 192.0.2.1")?;
@@ -234,7 +244,7 @@ fn ipip_tunnel_keeps_tag() -> Result<()> {
 fn gso_segments_keep_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7008, ["cg_write", "tc_read2", "tc_read"]);
+    let skel = load_skel!(lifetime, obj, 7008, ["cg_write", "tc_read2", "tc_read"]);
     let p = Pair::new("gso")?;
     sh(&format!(
         "ip netns exec {} ethtool -K {VETH_A} tso off gso on",
@@ -297,7 +307,7 @@ fn gso_segments_keep_tag() -> Result<()> {
 fn gro_merged_packet_keeps_a_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7018, ["tc_write", "tc_read"]);
+    let skel = load_skel!(lifetime, obj, 7018, ["tc_write", "tc_read"]);
     let p = Pair::new("gro")?;
     sh(&format!(
         "ip netns exec {} ethtool -K {VETH_A} tso off gso off",
@@ -361,7 +371,12 @@ fn other_extensions_on_real_traffic() -> Result<()> {
     const BYTES: usize = 256 << 10;
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, PORT, ["tc_other_ext_egress", "tc_other_ext_ingress"]);
+    let mut skel = load_skel!(
+        lifetime,
+        obj,
+        PORT,
+        ["tc_other_ext_egress", "tc_other_ext_ingress"]
+    );
     let p = Pair::new("mptcp")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_other_ext_egress, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_other_ext_ingress, "ingress")?;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* BPF programs of tests/vm/provider.rs: what a fresh buffer holds.
  *
- * Not compiled alone: src/bpf/skb_meta.bpf.c includes it after the
- * helpers and results that every area shares, so that all tests load
- * from one object and read one .bss.
+ * Built into an object and a skeleton of its own (build.rs), on
+ * src/bpf/common.bpf.h: the helpers, results and programs that every
+ * area shares. The tests of this area load from this object only.
  */
+#include "common.bpf.h"
 
 /* Attach a buffer through a writable slice and check that it starts as
  * zeros (read_zero) however the slab object was used before (read_bad),

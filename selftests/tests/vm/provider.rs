@@ -88,7 +88,7 @@ fn kunit_provider_hooks() -> Result<()> {
 fn counters_follow_tagged_packets_in_flight() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7012, ["tc_write"]);
+    let skel = load_skel!(provider, obj, 7012, ["tc_write"]);
     let p = Pair::new("cnt")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     // An AF_PACKET socket that never reads: its queue holds a clone of every packet. Odd
@@ -151,7 +151,7 @@ fn peak_counts_two_cpus_tagging_at_once() -> Result<()> {
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     ensure!(cpus >= 2, "the VM has {cpus} CPU(s); this test needs two");
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7019, ["tc_write"]);
+    let skel = load_skel!(provider, obj, 7019, ["tc_write"]);
     let p = Pair::new("peak2")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     let tap = packet_tap(&p.a, VETH_A)?;
@@ -221,7 +221,7 @@ fn peak_counts_two_cpus_tagging_at_once() -> Result<()> {
 fn tag_from_before_a_reload_is_copied_by_the_next_provider() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7021, ["tc_write", "tc_reload_rewrite"]);
+    let skel = load_skel!(provider, obj, 7021, ["tc_write", "tc_reload_rewrite"]);
     let p = Pair::new("cowreload")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     // Resolve the neighbour first (the writer ignores this port): the plug would hold the ARP
@@ -297,7 +297,7 @@ fn tag_from_before_a_reload_is_copied_by_the_next_provider() -> Result<()> {
 fn recycled_buffers_start_zeroed() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7013, ["tc_fresh_check"]);
+    let skel = load_skel!(provider, obj, 7013, ["tc_fresh_check"]);
     let p = Pair::new("recycle")?;
     // Every packet gets a buffer through a writable slice, checked for zeros, then filled.
     p.a.attach_tc(VETH_A, &skel.progs.tc_fresh_check, "egress")?;
@@ -324,7 +324,7 @@ fn without_module_flag_is_not_supported() -> Result<()> {
     module::unload()?;
     let res = (|| -> Result<()> {
         let mut obj = MaybeUninit::uninit();
-        let skel = load_skel!(obj, 7014, ["tc_write", "tc_read"]);
+        let skel = load_skel!(provider, obj, 7014, ["tc_write", "tc_read"]);
         let p = Pair::new("nomod")?;
         p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
         p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -349,7 +349,7 @@ fn without_module_flag_is_not_supported() -> Result<()> {
 fn module_reload_under_traffic() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let skel = load_skel!(obj, 7016, ["tc_write", "tc_read"]);
+    let skel = load_skel!(provider, obj, 7016, ["tc_write", "tc_read"]);
     let p = Pair::new("reload")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
@@ -446,7 +446,12 @@ fn module_reload_under_traffic() -> Result<()> {
 fn stress_flows_clones_and_reloads() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
-    let mut skel = load_skel!(obj, 7017, ["tc_clone_write", "tc_read", "tc_read2"]);
+    let mut skel = load_skel!(
+        provider,
+        obj,
+        7017,
+        ["tc_clone_write", "tc_read", "tc_read2"]
+    );
     let p = Pair::new("stress")?;
     let _c = clone_setup(&p, &mut skel, "stressc")?;
 
@@ -527,7 +532,7 @@ fn leaked_registration_is_harmless_after_unload() -> Result<()> {
     let res = (|| -> Result<()> {
         sh(&format!("insmod {leaky}"))?;
         let mut obj = MaybeUninit::uninit();
-        let skel = load_skel!(obj, 7090, ["tc_write"]);
+        let skel = load_skel!(provider, obj, 7090, ["tc_write"]);
         let p = Pair::new("leak")?;
         p.a.attach_tc(VETH_A, &skel.progs.tc_write, "egress")?;
         // Tagged packets that outlive the provider: clones held by an AF_PACKET socket on the

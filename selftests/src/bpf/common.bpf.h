@@ -1,16 +1,22 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /* BPF side of the selftests for bpf_dynptr_from_skb_meta(BPF_DYNPTR_SKB_EXT_F).
  *
  * Writers put a 64-byte tag on every packet whose L4 destination port is
  * cfg_port: TAG_MAGIC, a sequence number, and 56 bytes derived from both.
  * Readers check every byte and count what they saw.
  *
- * This file holds what every test area shares: configuration and results
- * (.bss), packet parsing, the tag writer and reader, and the plain
- * tc/cgroup writers and readers (the kfunc declarations are in kfuncs.h).
- * The programs of each area are beside its tests, in tests/vm/<area>.bpf.c,
- * and included at the end: one object, one .bss for all tests.
+ * This header holds what every test area shares: configuration and results
+ * (.bss), packet parsing, the tag writer and reader, and the programs more
+ * than one area uses: the plain tc/cgroup writers and readers and the clone
+ * writer (the kfunc declarations are in kfuncs.h). Each area's programs are
+ * beside its tests, in tests/vm/<area>.bpf.c, which includes this header
+ * first and is built into an object and a skeleton of its own: every area's
+ * object has these programs and this .bss, and a test loads only the
+ * programs it names.
  */
+#ifndef SKB_META_COMMON_BPF_H
+#define SKB_META_COMMON_BPF_H
+
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -302,10 +308,88 @@ int cg_read(struct __sk_buff *skb)
 	return 1;
 }
 
-/* The programs of each area of the suite live beside its tests. */
-#include "hooks.bpf.c"
-#include "kfunc.bpf.c"
-#include "lifetime.bpf.c"
-#include "provider.bpf.c"
+SEC("cgroup_skb/egress")
+int cg_write(struct __sk_buff *skb)
+{
+	if (match_port(skb, 0))
+		do_write(skb, 0, &cg_write_stats);
+	return 1;
+}
+
+/* A read-only slice of the whole tag, taken with a bounce buffer that
+ * holds a pattern no tag has (a copy that was not made reads as that).
+ * 1: it points into the extension, 2: it is the bounce buffer, 0: NULL.
+ * *tag_ok counts slices that read as the tag with sequence @seq of
+ * packet @id.
+ */
+static __always_inline int slice_where(struct bpf_dynptr *meta, __u8 *bounce,
+				       __u32 seq, __u32 id, __u32 *tag_ok)
+{
+	__u32 got_seq, got_id;
+	const __u8 *p;
+
+	__builtin_memset(bounce, 0xa5, TAG_SIZE);
+	p = bpf_dynptr_slice(meta, 0, bounce, TAG_SIZE);
+	if (!p)
+		return 0;
+	if (check_tag(p, &got_seq, &got_id) == 1 && got_seq == seq && got_id == id)
+		(*tag_ok)++;
+	return p == (void *)bounce ? 2 : 1;
+}
+
+/* Tag, clone the packet to cfg_clone_ifindex, then rewrite the sequence
+ * number (bytes 4-7 alone) of the original's tag: the write must unshare
+ * the buffer, so the clone keeps the first tag, and the copy must carry
+ * the 60 bytes the write did not touch, so the original's tag is still
+ * well-formed, with sequence + SEQ_REWRITE.
+ * Read-only slices point into a buffer the packet holds alone; while the
+ * clone (queued on the other veth, not yet received) shares it, they are
+ * a copy of the tag in the bounce buffer.
+ */
+SEC("tc")
+int tc_clone_write(struct __sk_buff *skb)
+{
+	__u8 tag[TAG_SIZE], bounce[TAG_SIZE];
+	struct bpf_dynptr meta;
+	__u32 seq, id = 0;
+	__u32 ignored = 0;
+	__u8 proto;
+	int err;
+
+	if (!match_port(skb, ETH_HLEN))
+		return 0;
+	clone_stats.seen++;
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	seq = cfg_seq_base + __sync_fetch_and_add(&seq_next, 1);
+	packet_id(skb, ETH_HLEN, &id, &proto);
+	make_tag(tag, seq, id);
+	err = bpf_dynptr_write(&meta, 0, tag, TAG_SIZE, 0);
+	if (err) {
+		clone_stats.write_err++;
+		clone_stats.last_err = err;
+		return 0;
+	}
+	clone_stats.written++;
+	if (slice_where(&meta, bounce, seq, id, &ignored) == 1)
+		clone_slices.alone_in_place++;
+	clone_redirect_ret = bpf_clone_redirect(skb, cfg_clone_ifindex, 0);
+	/* bpf_clone_redirect() changes packet data: take a new dynptr. */
+	if (bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta))
+		return 0;
+	if (slice_where(&meta, bounce, seq, id, &clone_slices.shared_tag_ok) == 2)
+		clone_slices.shared_copy++;
+	seq += SEQ_REWRITE;
+	clone_rewrite_ret = bpf_dynptr_write(&meta, 4, &seq, 4, 0);
+	if (clone_rewrite_ret) {
+		clone_rewrite_err++;
+		return 0;
+	}
+	if (slice_where(&meta, bounce, seq, id, &clone_slices.unshared_tag_ok) == 1)
+		clone_slices.unshared_in_place++;
+	return 0;
+}
 
 char _license[] SEC("license") = "GPL";
+
+#endif
