@@ -76,7 +76,7 @@ record_result() {
 	local page="$SKBX_TOP/bench/RESULTS.md" commit cpu
 	[ -f "$page" ] && [ -z "${SKBX_NO_RECORD:-}" ] || return 0
 	commit=$(git -C "$SKBX_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	git -C "$SKBX_TOP" diff --quiet HEAD -- 2>/dev/null || commit="$commit+changes"
+	git -C "$SKBX_TOP" diff --quiet HEAD -- . ":!bench/RESULTS.md" 2>/dev/null || commit="$commit+changes"
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 	printf -- '- %s UTC, %s x %s, %s, profile %s: `%s`: %s\n' "$(date -u '+%Y-%m-%d %H:%M')" \
 		"$(nproc)" "${cpu:-unknown CPU}" "$commit" "$SKBX_PROFILE" "$1" "$2" >>"$page"
