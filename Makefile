@@ -5,7 +5,7 @@
 # (/var/cache/skb-bpf-ext for root), outside the work tree.
 
 S := scripts
-.PHONY: all setup env kernel module selftests vm-test upstream-tests demo bench series apply check \
+.PHONY: all setup env kernel module selftests upstream-selftests vm-test upstream-tests demo bench series apply check \
 	prefix-builds check-compiled-out mutate ext-size vm-test-kasan vm-test-kcsan clean help
 
 # The default: make vm-test.
@@ -14,6 +14,11 @@ all: vm-test
 # Install what every target needs (Debian packages, rust-src, bindgen, virtme-ng); idempotent.
 setup:
 	@$(S)/setup.sh
+
+# The build order is in the prerequisites below: the kernel, then the provider
+# and the suite against it, then what runs them. SKBX_PROFILE picks the kernel
+# (debug); a target that needs another sets it for its prerequisites too (so
+# one such target per make command).
 
 # The dev kernel: patches/ on a fresh branch from `base`, tinyconfig + selftests/config.
 # KDIR=your/tree: that tree, out of tree in the cache (KCONFIG=file to start from).
@@ -25,44 +30,53 @@ env:
 	@$(S)/env.sh
 
 # The Rust hook provider (rust/), against the dev kernel or KDIR=.
-module:
+module: kernel
 	@$(if $(KDIR),KDIR=$(KDIR)) $(S)/build-module.sh $(if $(CLIPPY),CLIPPY=1)
 
 # The libbpf-rs suite, with vmlinux.h from the kernel under test.
-selftests:
+selftests: kernel
 	@$(if $(KDIR),KDIR=$(KDIR)) $(S)/build-selftests.sh >/dev/null
 
+# test_progs and its BPF objects (clang 19), from the tree of the upstream profile's kernel.
+upstream-selftests: kernel
+	@$(S)/build-upstream-tests.sh
+
 # Build all, boot the VM, run the suite: prints "N passed, N failed".
-vm-test:
+vm-test: module selftests
 	@KDIR=$(KDIR) $(S)/vm-test.sh
 
 # The whole suite on a KASAN kernel built with clang 19 (SKBX_PROFILE=kasan):
 # 15-30 minutes under TCG, so not part of vm-test.
-vm-test-kasan:
+vm-test-kasan: module selftests
 	@$(S)/vm-test-kasan.sh
+vm-test-kasan: export SKBX_PROFILE = kasan
 
 # The tests that race (two CPUs, reloads under traffic, counters) on a KCSAN
 # kernel built with clang 19 (SKBX_PROFILE=kcsan); not part of vm-test.
-vm-test-kcsan:
+vm-test-kcsan: module selftests
 	@$(S)/vm-test-kcsan.sh
+vm-test-kcsan: export SKBX_PROFILE = kcsan
 
 # Mutation run: one-line mutants (selftests/mutants) of the series and the
-# module, each against the tests it names; killed/survived per mutant.
-mutate:
+# module, each against the tests it names; killed/survived per mutant (it
+# rebuilds the kernel, module and suite per mutant itself).
+mutate: module selftests
 	@$(S)/mutate.sh
 
 # The kernel's own BPF selftests (test_progs, clang-19) on the dev kernel:
 # the series' tests and those of the code it touches (selftests/upstream-tests.list).
-upstream-tests:
+upstream-tests: upstream-selftests
 	@$(S)/upstream-tests.sh
+upstream-tests: export SKBX_PROFILE = upstream
 
 # Build all, boot the VM, tag packets at tc ingress, read them at cgroup ingress.
-demo:
+demo: module selftests
 	@KDIR=$(KDIR) $(S)/demo.sh
 
 # Extension vs map side-stash benchmark: results, table and chart in bench/.
-bench:
+bench: module selftests
 	@$(S)/bench.sh
+bench: export SKBX_PROFILE = bench
 
 # Export the kernel tree's commits over `base` into patches/ (+ checkpatch --strict).
 series:
@@ -78,11 +92,11 @@ check:
 	@$(S)/check.sh
 
 # Build each prefix of the series (every patch must build on its own).
-prefix-builds:
+prefix-builds: kernel
 	@$(S)/prefix-builds.sh
 
 # The series with CONFIG_BPF_SKB_EXT=n: builds, and its BTF lacks the flag enum.
-check-compiled-out:
+check-compiled-out: kernel
 	@$(S)/check-compiled-out.sh
 
 # What the extension adds to every skb extension object: skbuff_ext_cache's

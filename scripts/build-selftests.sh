@@ -33,4 +33,6 @@ for line in open(sys.argv[1]):
         print(m["executable"])
 ' "$CARGO_TARGET_DIR/build.json" | tail -n1)
 [ -n "$bin" ] || die "no test binary produced"
+# For the VM targets, as the module's path is.
+echo "$bin" >"$SKBX_CACHE/suite-path.$SKBX_PROFILE"
 echo "$bin"

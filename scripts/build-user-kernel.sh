@@ -14,6 +14,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${KDIR:-}" ] || die "usage: make kernel KDIR=path/to/your/kernel/tree [KCONFIG=config]"
+# A kernel the user built themselves (a dir with vmlinux, in-tree or their
+# own O=): nothing to build, only the series to check for.
+if [ -f "$KDIR/vmlinux" ]; then
+	"$SKBX_TOP/scripts/setup.sh"
+	grep -q '^CONFIG_BPF_SKB_EXT=y' "$KDIR/.config" 2>/dev/null ||
+		die "$KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"
+	log "using the kernel built in $KDIR"
+	exit 0
+fi
 src=$(realpath "$KDIR")
 [ -f "$src/Makefile" ] && [ -f "$src/Kconfig" ] || die "$KDIR is not a kernel source tree"
 "$SKBX_TOP/scripts/setup.sh"

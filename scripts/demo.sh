@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make demo: build everything, boot the VM, tag five packets at tc ingress
-# and print what a cgroup_skb ingress reader saw for each.
+# make demo: boot the VM, tag five packets at tc ingress and print what a
+# cgroup_skb ingress reader saw for each. The kernel, module and demo binary
+# are the Makefile's prerequisites.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-build_for_vm >/dev/null || exit 1
 demo="$SKBX_CACHE/target/release/demo"
+[ -x "$demo" ] || die "no demo built: run this through make (make demo builds it first)"
 results="$SKBX_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"
 cp "$demo" "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"	# vng hides /var/cache

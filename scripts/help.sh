@@ -9,6 +9,7 @@ set -uo pipefail
 echo "Targets (make <target>; KDIR=path runs on your own tree where it says so):"
 awk '
 /^# / { l = substr($0, 3); gsub(/\$\$/, "$", l); c = c (c ? " " : "") l; next }
+/^[a-z][a-z-]*: export / { next }
 /^[a-z][a-z-]*:/ { t = $1; sub(":.*", "", t); if (t != "help") printf "  %-20s %s\n", t, c; c = ""; next }
 { c = "" }' "$SKBX_TOP/Makefile"
 echo "  help                 this list"
@@ -39,6 +40,7 @@ Environment (default in brackets):
   SKBX_FRAGMENT           the main kernel config fragment [selftests/config]
   SKBX_BENCH_CLOCKS       benchmark clocks: icount, wall or both [icount wall]
   SKBX_BENCH_ROUNDS, SKBX_BENCH_PACKETS  rounds per variant, packets per round [5, 3000]
+  SKBX_BENCH_BG_OPS       background scenario (tagged flow idle): operations per traffic kind, variant and round; 0: none [400]
   SKBX_BENCH_POSSIBLE_CPUS  vCPUs of the benchmark guest (e.g. 64) [2]
   SKBX_PROFILE_PACKETS    packets per perf profile in make bench [10000]
 EOT

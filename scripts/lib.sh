@@ -179,24 +179,6 @@ provider_one_source() {
 	python3 "$SKBX_TOP/scripts/one-source.py" check "$SKBX_TOP"
 }
 
-# What a VM run needs: the kernel (the dev build, or KDIR= a user's build
-# with the series), the module and the suite. Prints the test binary path.
-# (Runs in $(...) subshells: SKBX_KDIR is set above, at source time.)
-build_for_vm() {
-	if [ -n "${KDIR:-}" ]; then
-		"$SKBX_TOP/scripts/setup.sh" >&2 || return 1
-		[ -f "$SKBX_KDIR/vmlinux" ] || {
-			warn "no kernel built for $KDIR: run 'make kernel KDIR=$KDIR' (or pass KDIR= a build dir with vmlinux)"
-			return 1; }
-		grep -q '^CONFIG_BPF_SKB_EXT=y' "$SKBX_KDIR/.config" 2>/dev/null || {
-			warn "$SKBX_KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"; return 1; }
-	else
-		"$SKBX_TOP/scripts/build-kernel.sh" >&2 || return 1
-	fi
-	"$SKBX_TOP/scripts/build-module.sh" >&2 || return 1
-	"$SKBX_TOP/scripts/build-selftests.sh"
-}
-
 # Every CONFIG_ line of the fragments $2... must have kept its value in the
 # .config of build dir $1 (olddefconfig silently drops what an unmet
 # dependency forbids, e.g. RUST without a toolchain); a later fragment's

@@ -24,7 +24,7 @@ git -C "$SKBX_TOP" diff --quiet -- rust ||
 	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
 export SKBX_NO_RECORD=1	# one line for the whole run, not one per mutant
 lock_kernel_tree	# for the whole run: the mutants are edits of the tree
-"$SKBX_TOP/scripts/build-kernel.sh" >&2 || exit 1	# the series, applied and built
+# The series, applied and built: the Makefile's prerequisites of make mutate.
 git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"
 python3 "$py" check "$list" "$KSRC" "$SKBX_TOP" >&2 || die "fix selftests/mutants first"
 
@@ -59,17 +59,20 @@ for name in $names; do
 	python3 "$py" apply "$list" "$name" "$root" || die "mutant $name does not apply"
 	mutated="$side:$path"
 	log "mutant $total: $name ($path; tests: $tests)"
-	# SKBX_TREE_AS_IS: build the mutated checkout, do not re-apply patches/.
-	# Its named tests first, stopping at the first failure, so that kills
-	# stay fast; a survivor of those faces the whole suite.
-	SKBX_TREE_AS_IS=1 SKBX_TEST_FILTER="$tests" SKBX_STOP_AT_FAILURE=1 \
-		"$SKBX_TOP/scripts/vm-test.sh" >"$results/$name.log" 2>&1
+	# The mutant's build: the mutated checkout (SKBX_TREE_AS_IS: patches/
+	# is not re-applied), the module and the suite against it. Then its
+	# named tests, stopping at the first failure, so that kills stay fast;
+	# a survivor of those faces the whole suite.
+	{ SKBX_TREE_AS_IS=1 "$SKBX_TOP/scripts/build-kernel.sh" &&
+		"$SKBX_TOP/scripts/build-module.sh" &&
+		"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null &&
+		SKBX_TEST_FILTER="$tests" SKBX_STOP_AT_FAILURE=1 "$SKBX_TOP/scripts/vm-test.sh"
+	} >"$results/$name.log" 2>&1
 	rc=$?
 	whole=
 	if [ "$rc" = 0 ] && ! infra_failure "$results/$name.log"; then
 		whole=" (whole suite)"
-		SKBX_TREE_AS_IS=1 SKBX_STOP_AT_FAILURE=1 \
-			"$SKBX_TOP/scripts/vm-test.sh" >>"$results/$name.log" 2>&1
+		SKBX_STOP_AT_FAILURE=1 "$SKBX_TOP/scripts/vm-test.sh" >>"$results/$name.log" 2>&1
 		rc=$?
 	fi
 	restore
