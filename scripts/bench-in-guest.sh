@@ -4,7 +4,11 @@
 # Runs in the benchmark guest (through vm-guest.sh): the benchmark, then,
 # in the -icount run, a per-function profile of each variant with perf.
 #
-#   bench-in-guest.sh BENCH OUT_DIR ROUNDS PACKETS PROFILE
+#   bench-in-guest.sh BENCH OUT_DIR ROUNDS PACKETS PROFILE [BACKGROUND_OPS]
+#
+# BACKGROUND_OPS: operations per traffic kind, variant and round of the
+# background scenario (the tagged flow idle); 0 leaves it out, none: the
+# benchmark's default.
 #
 # Under -icount shift=0 guest time advances one nanosecond per executed
 # instruction, so a cpu-clock sample every 10000 ns of task time is a sample
@@ -13,7 +17,7 @@
 # that against two loops of known length (profile-calibrate.txt: 25% and
 # 75% expected).
 set -u
-bench=$1 out=$2 rounds=$3 packets=$4 profile=$5
+bench=$1 out=$2 rounds=$3 packets=$4 profile=$5 bg_ops=${6:-}
 
 # The benchmark thread stays on CPU 0 (its softirq receive path with it):
 # a migration would start it on another CPU's cold per-CPU caches (slab
@@ -22,7 +26,7 @@ bench=$1 out=$2 rounds=$3 packets=$4 profile=$5
 pin="taskset -c 0"
 command -v taskset >/dev/null || { echo "no taskset (util-linux)" >&2; exit 1; }
 
-$pin "$bench" "$out/bench.jsonl" "$rounds" "$packets" || exit $?
+$pin "$bench" "$out/bench.jsonl" "$rounds" "$packets" ${bg_ops:+"$bg_ops"} || exit $?
 [ "$profile" = 1 ] || exit 0
 
 # Debian 12's linux-perf (perf 6.1), installed by scripts/setup.sh.

@@ -7,6 +7,12 @@
 //! covers writer, stack, reader, socket delivery and the free (with its tracepoints). Per
 //! packet cost = that CPU time / packets. Variants are interleaved round by round.
 //!
+//! The background scenario leaves the tagged flow idle and runs the machine's other traffic
+//! instead (a UNIX datagram ping-pong, netlink RTM_GETLINK dumps, loopback TCP), with each
+//! variant's programs attached as in the tagged run: what every variant costs the skbs it does
+//! not tag. The map variants' cleanup programs run on the frees (the fentry on every one); the
+//! extension adds nothing there.
+//!
 //! Writes one JSON object per line to the path in argv[1].
 //!
 //! Two more modes feed `perf record -e cpu-clock` in the guest (scripts/bench-profile.sh):
@@ -18,22 +24,30 @@
 use std::{
     fmt::Write as _,
     fs,
+    io::{Read, Write},
     mem::MaybeUninit,
-    net::UdpSocket,
-    os::fd::{AsFd, AsRawFd},
-    time::Instant,
+    net::{TcpListener, TcpStream, UdpSocket},
+    os::{
+        fd::{AsFd, AsRawFd, FromRawFd, OwnedFd},
+        unix::net::UnixDatagram,
+    },
+    time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use libbpf_rs::{
     skel::{OpenSkel, SkelBuilder},
     MapCore,
 };
-use skb_meta_selftests::{attach_cgroup, bench_skel, module, udp_rx, Pair, ADDR_B, VETH_A, VETH_B};
+use skb_meta_selftests::{
+    attach_cgroup, bench_skel, module, udp_rx, Netns, Pair, ADDR_B, VETH_A, VETH_B,
+};
 
 const PORT: u16 = 9100;
 const BATCH: usize = 32;
 const MAP_SIZE: u32 = 1024;
+/// Background operations per traffic kind, variant and round, unless argv[4] says otherwise.
+const BG_OPS: usize = 400;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Variant {
@@ -167,6 +181,208 @@ fn traffic(tx: &UdpSocket, rx: &UdpSocket, n: usize) -> Result<u64> {
     Ok(received)
 }
 
+/// The machine's other traffic in the background scenario: skbs that no writer tags, freed
+/// like any other.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// One 64-byte datagram each way over a socketpair(AF_UNIX, SOCK_DGRAM).
+    UnixDgram,
+    /// One RTM_GETLINK dump of the sender's netns (lo, veth_a and the fallback tunnel devices
+    /// the kernel makes in every netns) over NETLINK_ROUTE: the request, then the replies up
+    /// to NLMSG_DONE.
+    NetlinkGetlink,
+    /// 64 bytes each way over one TCP connection on 127.0.0.1 in the sender's netns.
+    TcpLoopback,
+}
+
+const KINDS: [Kind; 3] = [Kind::UnixDgram, Kind::NetlinkGetlink, Kind::TcpLoopback];
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::UnixDgram => "unix_dgram",
+            Kind::NetlinkGetlink => "netlink_getlink",
+            Kind::TcpLoopback => "tcp_loopback",
+        }
+    }
+}
+
+/// The background traffic's sockets, made once and used by every variant and round. Every
+/// operation is a request and its answer, both ends in the benchmark thread: each system call
+/// runs the whole path (for TCP, the loopback receive in softirq inside the sender's call), so
+/// the thread's CPU time covers the skbs from allocation to free, as in the tagged run.
+struct Background {
+    unix: (UnixDatagram, UnixDatagram),
+    rtnl: OwnedFd,
+    seq: u32,
+    tcp: (TcpStream, TcpStream),
+    buf: Vec<u8>,
+}
+
+/// The receive buffer of the netlink dumps: libmnl's 8 KiB, which also sizes the kernel's
+/// dump skbs (netlink_dump() allocates what the last recvmsg() could take).
+const NETLINK_BUF: usize = 8192;
+/// sizeof(struct nlmsghdr)
+const NLMSG_HDRLEN: usize = 16;
+
+impl Background {
+    fn new(ns: &Netns) -> Result<Self> {
+        let timeout = Some(Duration::from_secs(2));
+        let unix = UnixDatagram::pair().context("socketpair(AF_UNIX, SOCK_DGRAM)")?;
+        unix.0.set_read_timeout(timeout)?;
+        unix.1.set_read_timeout(timeout)?;
+        // Both made in the netns: a socket keeps the netns it was made in, whichever thread
+        // uses it later.
+        let rtnl = ns.run(|| {
+            // SAFETY: socket(2) with constant arguments.
+            let fd = unsafe {
+                libc::socket(
+                    libc::AF_NETLINK,
+                    libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                    libc::NETLINK_ROUTE,
+                )
+            };
+            ensure!(
+                fd >= 0,
+                "NETLINK_ROUTE socket: {}",
+                std::io::Error::last_os_error()
+            );
+            // SAFETY: `fd` is a new socket that nothing else owns.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            let tv = libc::timeval {
+                tv_sec: 2,
+                tv_usec: 0,
+            };
+            // SAFETY: setsockopt on our socket with a timeval of its size.
+            let rc = unsafe {
+                libc::setsockopt(
+                    fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVTIMEO,
+                    &tv as *const libc::timeval as *const libc::c_void,
+                    std::mem::size_of::<libc::timeval>() as u32,
+                )
+            };
+            ensure!(
+                rc == 0,
+                "SO_RCVTIMEO on the netlink socket: {}",
+                std::io::Error::last_os_error()
+            );
+            Ok(fd)
+        })?;
+        let tcp = ns.run(|| {
+            let listener = TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
+            let client = TcpStream::connect(listener.local_addr()?).context("connect")?;
+            let (server, _) = listener.accept().context("accept")?;
+            Ok((client, server))
+        })?;
+        for s in [&tcp.0, &tcp.1] {
+            // Each 64-byte message leaves at once, not held back for the answer's ACK.
+            s.set_nodelay(true)?;
+            s.set_read_timeout(timeout)?;
+        }
+        Ok(Background {
+            unix,
+            rtnl,
+            seq: 0,
+            tcp,
+            buf: vec![0; NETLINK_BUF],
+        })
+    }
+
+    fn run(&mut self, kind: Kind, ops: usize) -> Result<()> {
+        let msg = [0x5au8; 64];
+        let mut buf = [0u8; 64];
+        for _ in 0..ops {
+            match kind {
+                Kind::UnixDgram => {
+                    let (a, b) = &self.unix;
+                    a.send(&msg).context("UNIX send")?;
+                    b.recv(&mut buf).context("UNIX recv")?;
+                    b.send(&msg).context("UNIX send back")?;
+                    a.recv(&mut buf).context("UNIX recv back")?;
+                }
+                Kind::NetlinkGetlink => self.getlink()?,
+                Kind::TcpLoopback => {
+                    let (c, s) = &mut self.tcp;
+                    c.write_all(&msg).context("TCP send")?;
+                    s.read_exact(&mut buf).context("TCP recv")?;
+                    s.write_all(&msg).context("TCP send back")?;
+                    c.read_exact(&mut buf).context("TCP recv back")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One RTM_GETLINK dump: sends the request, reads replies up to its NLMSG_DONE.
+    fn getlink(&mut self) -> Result<()> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        // struct nlmsghdr, then a zeroed struct ifinfomsg (AF_UNSPEC: every link), in host
+        // byte order.
+        const LEN: usize = NLMSG_HDRLEN + 16;
+        let mut req = [0u8; LEN];
+        req[0..4].copy_from_slice(&(LEN as u32).to_ne_bytes());
+        req[4..6].copy_from_slice(&libc::RTM_GETLINK.to_ne_bytes());
+        req[6..8].copy_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16).to_ne_bytes());
+        req[8..12].copy_from_slice(&seq.to_ne_bytes());
+        let fd = self.rtnl.as_raw_fd();
+        // SAFETY: send(2) of our buffer, at most its length, on our socket (unbound: the
+        // kernel binds it and sends to itself, portid 0).
+        let n = unsafe { libc::send(fd, req.as_ptr().cast(), req.len(), 0) };
+        ensure!(
+            n == req.len() as isize,
+            "send RTM_GETLINK: {}",
+            std::io::Error::last_os_error()
+        );
+        loop {
+            // SAFETY: recv(2) into our buffer, at most its length.
+            let n = unsafe { libc::recv(fd, self.buf.as_mut_ptr().cast(), self.buf.len(), 0) };
+            ensure!(
+                n > 0,
+                "recv RTM_GETLINK dump: {}",
+                std::io::Error::last_os_error()
+            );
+            let mut rest = &self.buf[..n as usize];
+            while rest.len() >= NLMSG_HDRLEN {
+                let len = u32::from_ne_bytes(rest[0..4].try_into()?) as usize;
+                let ty = u16::from_ne_bytes(rest[4..6].try_into()?);
+                let got = u32::from_ne_bytes(rest[8..12].try_into()?);
+                ensure!(
+                    (NLMSG_HDRLEN..=rest.len()).contains(&len),
+                    "netlink message of {len} bytes in {}",
+                    rest.len()
+                );
+                ensure!(got == seq, "netlink reply to request {got}, want {seq}");
+                match i32::from(ty) {
+                    libc::NLMSG_DONE => return Ok(()),
+                    libc::NLMSG_ERROR => {
+                        let err = rest
+                            .get(NLMSG_HDRLEN..NLMSG_HDRLEN + 4)
+                            .and_then(|e| e.try_into().ok())
+                            .map_or(0, i32::from_ne_bytes);
+                        bail!("RTM_GETLINK dump: error {err}");
+                    }
+                    _ => {}
+                }
+                // NLMSG_ALIGN
+                rest = &rest[((len + 3) & !3).min(rest.len())..];
+            }
+        }
+    }
+}
+
+/// One variant's cost on one kind of background traffic.
+struct BgSample {
+    cpu_ns: u64,
+    wall_ns: u64,
+    /// Cleanup program calls (the map variants' tracepoints or fentry).
+    tp_calls: u64,
+    /// Packets of the tagged flow the writer or the reader saw: 0, it is idle.
+    flow_seen: u64,
+}
+
 struct Bench<'a> {
     skel: bench_skel::BenchSkel<'a>,
     pair: Pair,
@@ -220,6 +436,41 @@ impl Bench<'_> {
                 .tc(&format!("filter del dev {VETH_B} ingress"))?;
         }
         Ok(Sample::new(n, received, cpu_ns, wall_ns, &s))
+    }
+
+    /// The tagged flow idle, the machine's other traffic running: `ops` operations of each
+    /// kind, with this variant's programs attached as in the tagged run (the writer and the
+    /// reader stay attached; the map variants' cleanup programs come and go with the variant).
+    fn background(
+        &mut self,
+        bg: &mut Background,
+        v: Variant,
+        ops: usize,
+    ) -> Result<Vec<(Kind, BgSample)>> {
+        let links = self.cleanup(v)?;
+        let mut samples = Vec::new();
+        for kind in KINDS {
+            reset(&mut self.skel, v, 1);
+            // What the attachment or the previous run left to do (RCU callbacks, TCP's
+            // delayed ACK) runs now, while this thread sleeps, not inside the window: a few
+            // hundred operations are a short window for a batch of callbacks.
+            std::thread::sleep(Duration::from_millis(20));
+            let (c0, w0) = (thread_cpu_ns(), Instant::now());
+            bg.run(kind, ops)?;
+            let (cpu_ns, wall_ns) = (thread_cpu_ns() - c0, w0.elapsed().as_nanos() as u64);
+            let s = stats(&self.skel);
+            samples.push((
+                kind,
+                BgSample {
+                    cpu_ns,
+                    wall_ns,
+                    tp_calls: s.tp_calls,
+                    flow_seen: s.seen_w + s.seen_r,
+                },
+            ));
+        }
+        drop(links);
+        Ok(samples)
     }
 
     /// In-flight tagged packets outnumber the map: a plug qdisc holds `n` packets after the
@@ -362,6 +613,64 @@ fn perf_control(cmd: &str) -> Result<()> {
     Ok(())
 }
 
+/// The background scenario, after the others (which then run as they did before it existed):
+/// `rounds` rounds, each variant in turn in every round, `ops` operations of each kind.
+///
+/// The skbs an operation frees are counted by hash_map_fentry's own program, the fentry on
+/// skb_release_head_state() that every free passes, in the same round: the traffic is the same
+/// for every variant, and no other variant gets a program it does not have in the tagged run.
+/// (The tracepoint variants' calls are no count of skbs: TCP frees most of its skbs through
+/// __kfree_skb(), which fires neither tracepoint.)
+fn background(
+    bench: &mut Bench<'_>,
+    rounds: usize,
+    ops: usize,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    // data_meta is left out: its programs are XDP and tc on the receiver's veth, which none
+    // of this traffic crosses, and it has nothing on the free path; it would measure the
+    // baseline again.
+    const VARIANTS: [Variant; 6] = [
+        Variant::Baseline,
+        Variant::Ext,
+        Variant::ExtSlice,
+        Variant::Hash,
+        Variant::Lru,
+        Variant::HashFentry,
+    ];
+    let mut bg = Background::new(&bench.pair.a)?;
+    // Warm-up: slabs, the netlink dump's buffer size (set by the first recvmsg), TCP's
+    // quick-ACK start (pure ACKs until the connection turns to delayed, piggybacked ones).
+    bench.background(&mut bg, Variant::Baseline, (ops / 4).max(50))?;
+    for round in 0..rounds {
+        let mut runs = Vec::new();
+        for v in VARIANTS {
+            for (kind, s) in bench.background(&mut bg, v, ops)? {
+                runs.push((v, kind, s));
+            }
+        }
+        for (v, kind, s) in &runs {
+            let skbs = runs
+                .iter()
+                .find(|(fv, fk, _)| *fv == Variant::HashFentry && fk == kind)
+                .map_or(0, |(_, _, f)| f.tp_calls);
+            lines.push(format!(
+                "{{\"scenario\":\"background\",\"traffic\":\"{}\",\"variant\":\"{}\",\"round\":{round},\
+                 \"ops\":{ops},\"cpu_ns\":{},\"wall_ns\":{},\"tp_calls\":{},\"skbs\":{skbs},\
+                 \"flow_seen\":{}}}",
+                kind.name(),
+                v.name(),
+                s.cpu_ns,
+                s.wall_ns,
+                s.tp_calls,
+                s.flow_seen
+            ));
+        }
+        eprintln!("background round {round} done");
+    }
+    Ok(())
+}
+
 fn variant_by_name(name: &str) -> Result<Variant> {
     [
         Variant::Baseline,
@@ -378,7 +687,8 @@ fn variant_by_name(name: &str) -> Result<Variant> {
 
 fn main() -> Result<()> {
     let arg1 = std::env::args().nth(1).context(
-        "usage: bench OUT.jsonl [ROUNDS] [PACKETS] | profile VARIANT PACKETS | calibrate",
+        "usage: bench OUT.jsonl [ROUNDS] [PACKETS] [BACKGROUND_OPS] | profile VARIANT PACKETS \
+         | calibrate",
     )?;
     if arg1 == "calibrate" {
         calibrate();
@@ -392,12 +702,14 @@ fn main() -> Result<()> {
         None
     };
     let out = arg1;
-    let (rounds, packets): (usize, usize) = if profile.is_some() {
-        (0, 0)
+    let (rounds, packets, bg_ops): (usize, usize, usize) = if profile.is_some() {
+        (0, 0, 0)
     } else {
         (
             std::env::args().nth(2).map_or(Ok(5), |s| s.parse())?,
             std::env::args().nth(3).map_or(Ok(4000), |s| s.parse())?,
+            // Operations per traffic kind, variant and round; 0: no background scenario.
+            std::env::args().nth(4).map_or(Ok(BG_OPS), |s| s.parse())?,
         )
     };
     module::load("")?;
@@ -504,6 +816,9 @@ fn main() -> Result<()> {
         let extra =
             format!(",\"map_size\":{MAP_SIZE},\"ext_slab_bytes\":{slab},\"map_memlock\":{memlock}");
         lines.push(json("backlog", v, 0, 1, &s, &extra));
+    }
+    if bg_ops > 0 {
+        background(&mut bench, rounds, bg_ops, &mut lines)?;
     }
     let c = module::counters()?;
     lines.push(format!(
