@@ -168,6 +168,8 @@ pub mod write_mode {
     pub const SLICE: u32 = 1;
     /// `bpf_dynptr_memset()` (attaches the buffer), then `bpf_dynptr_write()`.
     pub const MEMSET: u32 = 2;
+    /// `bpf_probe_read_kernel_dynptr()` of the tag (from the program's stack).
+    pub const PROBE_READ: u32 = 3;
 }
 
 pub mod bpf;

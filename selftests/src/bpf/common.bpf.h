@@ -165,6 +165,11 @@ static __always_inline int write_tag(struct bpf_dynptr *meta, const __u8 *tag)
 		if (err)
 			return err;
 		return bpf_dynptr_write(meta, 0, (void *)tag, TAG_SIZE, 0);
+	case WRITE_PROBE_READ:
+		/* A kfunc of another subsystem that writes through a dynptr;
+		 * the tag on the program's stack is kernel memory.
+		 */
+		return bpf_probe_read_kernel_dynptr(meta, 0, TAG_SIZE, tag);
 	default:
 		return bpf_dynptr_write(meta, 0, (void *)tag, TAG_SIZE, 0);
 	}

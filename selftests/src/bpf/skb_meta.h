@@ -15,6 +15,7 @@
 #define WRITE_DYNPTR 0		/* bpf_dynptr_write() */
 #define WRITE_SLICE 1		/* bpf_dynptr_slice_rdwr(), byte by byte */
 #define WRITE_MEMSET 2		/* bpf_dynptr_memset() attaches, then write */
+#define WRITE_PROBE_READ 3	/* bpf_probe_read_kernel_dynptr() of the tag */
 
 /* Packet identity in a tag (bytes 8-11): the first four bytes of a UDP
  * payload (the tests' senders number their datagrams there), the sequence

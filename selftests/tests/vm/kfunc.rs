@@ -209,6 +209,15 @@ fn allocation_failure_on_memset_counts_once() -> Result<()> {
     allocation_failure_run(write_mode::MEMSET, 7032, ENOMEM)
 }
 
+/// Allocation failure on `bpf_probe_read_kernel_dynptr()`, a writer from outside the dynptr
+/// code: -ENOMEM, counted once (its fallback for memory a slice cannot cover wrote through
+/// `bpf_dynptr_write()` after the slice failed, and allocated a second time).
+#[test]
+#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+fn allocation_failure_on_probe_read_dynptr_counts_once() -> Result<()> {
+    allocation_failure_run(write_mode::PROBE_READ, 7038, ENOMEM)
+}
+
 /// Allocation failure on copy-on-write: the original's rewrite after bpf_clone_redirect() must
 /// copy the shared buffer, and that copy fails. The write returns -ENOMEM, original and clone
 /// both keep the first tag, nothing is copied, each failure is counted once.
