@@ -81,7 +81,7 @@ done
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host: $(nproc) cores, $(awk '/MemTotal/{print int($2/1048576)" GiB"}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-	echo "guest: 2 vCPUs, 2 GiB, QEMU $(dpkg-query -W -f='${Version}' qemu-system-x86) TCG; kernel without the debug profile (no lockdep, kmemleak), boot: kfence.sample_interval=0, no slub_debug"
+	echo "guest: 2 vCPUs, 2 GiB, QEMU $(dpkg-query -W -f='${Version}' qemu-system-x86) TCG; kernel without the debug profile (no lockdep, kmemleak), $(grep -q "^CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y" "$KOUT/.config" && echo "-O2" || echo "-Os"), jump labels $(grep -q "^CONFIG_JUMP_LABEL=y" "$KOUT/.config" && echo on || echo off); boot: kfence.sample_interval=0, no slub_debug"
 	echo "kernel: $(git -C "$KSRC" describe --always --tags 2>/dev/null) ($(git -C "$KSRC" log --oneline -1 | cut -c1-60)), config sha256 $(sha256sum "$KOUT/.config" | cut -c1-12)"
 	echo "traffic: UDP, 64-byte payload, batches of 32, veth between two netns; $rounds rounds of $packets packets per variant"
 	echo "background (tagged flow idle): UNIX datagram ping-pong, netlink RTM_GETLINK dumps, loopback TCP ping-pong; $rounds rounds of $bg_ops operations per traffic kind and variant"
