@@ -146,27 +146,53 @@ def chart(ra, ro, backlog, path, unit):
 
 
 def targets(ra, ro):
-    """SPEC's cost targets, checked on the -icount medians."""
+    """The cost targets, checked on the -icount medians: SPEC's (at most half the cheapest
+    correct map's storage cost, below the plain hash map's) and the slices' (at most a third),
+    each with the margin it is met or missed by."""
     if "baseline" not in ra:
         return []
     b = ra["baseline"]["med"]
     # Correct: every tag read back right, and no untagged packet read a stale one (1% run).
     best = cheapest_correct_map(ra, ro)
-    out = ["### Cost targets (SPEC: storage cost at most half the cheapest correct map's, below the plain hash map's)", ""]
+    out = ["### Cost targets (storage cost: at most half the cheapest correct map's and below the plain hash map's; slices at most a third)", ""]
     if not best:
         return out + ["No map variant kept every tag correct: no target to check.", ""]
-    half = (ra[best]["med"] - b) / 2
+    ref = ra[best]["med"] - b
     plain = ra["hash_map"]["med"] - b if "hash_map" in ra else None
-    out += [f"Cheapest correct map: {best}, {ra[best]['med'] - b:+.0f} over baseline; half of it {half:+.0f}. "
-            f"Plain hash_map: {plain:+.0f}.", "",
-            "| variant | storage cost | at most half the cheapest correct map's | below the plain hash map's |",
-            "| --- | --- | --- | --- |"]
+    out += [f"Cheapest correct map: {best}, {ref:+.0f} over baseline; half of it {ref / 2:+.0f}, a third "
+            f"{ref / 3:+.0f}. Plain hash_map: {plain:+.0f}. Margin: how far below (+) or above (-) "
+            "the limit, in % of the limit (the targets ask for 5% to spare).", "",
+            "| variant | storage cost | at most half the cheapest correct map's | at most a third of it | below the plain hash map's |",
+            "| --- | --- | --- | --- | --- |"]
+
+    def verdict(c, limit):
+        margin = 100 * (limit - c) / limit
+        return f"{'met' if margin >= 5 else 'met, under 5% to spare' if margin >= 0 else 'not met'} ({margin:+.0f}%)"
     for v in ("skb_ext", "skb_ext_slice"):
         if v in ra:
             c = ra[v]["med"] - b
-            out.append(f"| {v} | {c:+.0f} | {'met' if c <= half else 'not met'} | "
-                       f"{'' if plain is None else ('met' if c < plain else 'not met')} |")
+            out.append(f"| {v} | {c:+.0f} | {verdict(c, ref / 2)} | "
+                       f"{verdict(c, ref / 3) if v == 'skb_ext_slice' else 'n/a (slices only)'} | "
+                       f"{'' if plain is None else verdict(c, plain)} |")
     return out + [""]
+
+
+# The extension variants' own functions by part of the path, for the floor: one slab
+# allocation and free is what any per-packet allocation costs.
+# Matched in this order (a Rust symbol names the extension too); shown in PARTS' order.
+PARTS = (("slab allocation and free (the floor)", ("kmem_cache_alloc", "kmem_cache_free", "virt_to_slab", "slab_")),
+         ("skb extension core", ("skb_ext", "bpf_skb_meta")),
+         ("dynptr kfuncs and helpers", ("bpf_dynptr",)),
+         ("hook provider's accounting (Rust)", ("_RNv", "rust_helper")))
+MATCH_ORDER = (3, 2, 0, 1)
+
+
+def part(sym):
+    for i in MATCH_ORDER:
+        name, prefixes = PARTS[i]
+        if any(p in sym for p in prefixes):
+            return name
+    return "other"
 
 
 KINDS = {
@@ -375,6 +401,14 @@ if cal:
         report += [f"| **sum** | **{sum(c for _, c in own):.0f}** |", "",
                    f"Functions both runs sample move by {noise:.0f} instructions/packet in all (half the sum",
                    "of the absolute differences): the profile's resolution for anything they share.", ""]
+        if v.startswith("skb_ext"):
+            parts = {}
+            for k, c in own:
+                parts[part(k)] = parts.get(part(k), 0) + c
+            report += ["By part of the path (the same functions):", "", "| part | instructions/packet |",
+                       "| --- | --- |"]
+            report += [f"| {name} | {parts[name]:.0f} |" for name, _ in PARTS + (("other", ()),) if name in parts]
+            report.append("")
 report.append("![chart](chart.svg)")
 (out / "REPORT.md").write_text("\n".join(report) + "\n")
 print((out / "REPORT.md").read_text())
