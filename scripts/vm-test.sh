@@ -26,7 +26,7 @@ cp "${SKBX_MODULE:-$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")}" "$results/bp
 # The suite's test-only modules (vm-guest.sh exports their paths).
 cp "$(cat "$SKBX_CACHE/test-modules-path.$SKBX_PROFILE")/leaky_provider.ko" "$results/"
 cp "$SKBX_TOP/scripts/vm-suite.sh" "$results/"
-# The suite (56 tests, one process each) must finish in 35 minutes: on the
+# The suite (57 tests, one process each) must finish in 35 minutes: on the
 # same 2-core host it took 8 to 16.5 minutes of VM time alone (2026-12-05),
 # and 28 minutes beside a kernel build, where 1500 s cut it short; each test
 # gets 300 s (the slowest, module_reload_under_traffic, took 65-220 s), so a
