@@ -23,7 +23,11 @@ export SKB_META_VMLINUX_DIR="$vdir"
 export CARGO_TARGET_DIR="$SKBX_CACHE/target"
 mkdir -p "$CARGO_TARGET_DIR"
 cd "$SKBX_TOP/selftests"
-cargo build --release --tests --bins --message-format=json-render-diagnostics >"$CARGO_TARGET_DIR/build.json" ||
+# The build's messages in a file of this run's own: the target dir is shared by every
+# checkout, and two builds at once (cargo takes turns on its lock) would write one file.
+msgs=$(mktemp)
+trap 'rm -f "$msgs"' EXIT
+cargo build --release --tests --bins --message-format=json-render-diagnostics >"$msgs" ||
 	die "building selftests/ failed"
 bin=$(python3 -c '
 import json, sys
@@ -31,7 +35,7 @@ for line in open(sys.argv[1]):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "vm" and m.get("executable"):
         print(m["executable"])
-' "$CARGO_TARGET_DIR/build.json" | tail -n1)
+' "$msgs" | tail -n1)
 [ -n "$bin" ] || die "no test binary produced"
 # For the VM targets, as the module's path is.
 echo "$bin" >"$SKBX_CACHE/suite-path.$SKBX_PROFILE"
