@@ -179,18 +179,16 @@ def targets(ra, ro):
 
 # The extension variants' own functions by part of the path, for the floor: one slab
 # allocation and free is what any per-packet allocation costs.
-# Matched in this order (a Rust symbol names the extension too); shown in PARTS' order.
-PARTS = (("slab allocation and free (the floor)", ("kmem_cache_alloc", "kmem_cache_free", "virt_to_slab", "slab_")),
-         ("skb extension core", ("skb_ext", "bpf_skb_meta")),
+# By the symbol's start: the extension's Rust and dynptr symbols name it too.
+PARTS = (("slab allocation and free (the floor)", ("kmem_cache_alloc", "kmem_cache_free", "virt_to_slab")),
+         ("skb extension core", ("__skb_ext", "skb_ext_", "bpf_skb_meta_ext_")),
          ("dynptr kfuncs and helpers", ("bpf_dynptr",)),
          ("hook provider's accounting (Rust)", ("_RNv", "rust_helper")))
-MATCH_ORDER = (3, 2, 0, 1)
 
 
 def part(sym):
-    for i in MATCH_ORDER:
-        name, prefixes = PARTS[i]
-        if any(p in sym for p in prefixes):
+    for name, prefixes in PARTS:
+        if sym.startswith(prefixes):
             return name
     return "other"
 
