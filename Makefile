@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Entry points. Every target installs what it needs (scripts/setup.sh) and
-# keeps the kernel tree, build output and caches in $(SKBX_CACHE)
-# (/var/cache/skb-bpf-ext for root), outside the work tree.
+# keeps the kernel tree, build output and caches in $(BPF_SKB_EXT_CACHE)
+# (/var/cache/bpf-skb-ext for root), outside the work tree.
 
 S := scripts
 .PHONY: all setup env kernel module selftests upstream-selftests vm-test upstream-tests demo bench series apply check \
@@ -16,7 +16,7 @@ setup:
 	@$(S)/setup.sh
 
 # The build order is in the prerequisites below: the kernel, then the provider
-# and the suite against it, then what runs them. SKBX_PROFILE picks the kernel
+# and the suite against it, then what runs them. BPF_SKB_EXT_PROFILE picks the kernel
 # (debug); a target that needs another sets it for its prerequisites too (so
 # one such target per make command).
 
@@ -45,17 +45,17 @@ upstream-selftests: kernel
 vm-test: module selftests
 	@KDIR=$(KDIR) $(S)/vm-test.sh
 
-# The whole suite on a KASAN kernel built with clang 19 (SKBX_PROFILE=kasan):
+# The whole suite on a KASAN kernel built with clang 19 (BPF_SKB_EXT_PROFILE=kasan):
 # 15-30 minutes under TCG, so not part of vm-test.
 vm-test-kasan: module selftests
 	@$(S)/vm-test-kasan.sh
-vm-test-kasan: export SKBX_PROFILE = kasan
+vm-test-kasan: export BPF_SKB_EXT_PROFILE = kasan
 
 # The tests that race (two CPUs, reloads under traffic, counters) on a KCSAN
-# kernel built with clang 19 (SKBX_PROFILE=kcsan); not part of vm-test.
+# kernel built with clang 19 (BPF_SKB_EXT_PROFILE=kcsan); not part of vm-test.
 vm-test-kcsan: module selftests
 	@$(S)/vm-test-kcsan.sh
-vm-test-kcsan: export SKBX_PROFILE = kcsan
+vm-test-kcsan: export BPF_SKB_EXT_PROFILE = kcsan
 
 # Mutation run: one-line mutants (selftests/mutants) of the series and the
 # module, each against the tests it names; killed/survived per mutant (it
@@ -67,7 +67,7 @@ mutate: module selftests
 # the series' tests and those of the code it touches (selftests/upstream-tests.list).
 upstream-tests: upstream-selftests
 	@$(S)/upstream-tests.sh
-upstream-tests: export SKBX_PROFILE = upstream
+upstream-tests: export BPF_SKB_EXT_PROFILE = upstream
 
 # Build all, boot the VM, tag packets at tc ingress, read them at cgroup ingress.
 demo: module selftests
@@ -76,7 +76,7 @@ demo: module selftests
 # Extension vs map side-stash benchmark: results, table and chart in bench/.
 bench: module selftests
 	@$(S)/bench.sh
-bench: export SKBX_PROFILE = bench
+bench: export BPF_SKB_EXT_PROFILE = bench
 
 # Export the kernel tree's commits over `base` into patches/ (+ checkpatch --strict).
 series:

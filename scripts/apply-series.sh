@@ -4,13 +4,13 @@
 # Apply patches/ with `git am` on a fresh `series` branch from `base` in the
 # cached kernel tree (or, with KDIR=path, onto the current branch of that
 # tree: any git checkout, worktrees included). Stops at the first patch that
-# does not apply and names it. SKBX_PATCHES=dir applies another series (the
+# does not apply and names it. BPF_SKB_EXT_PATCHES=dir applies another series (the
 # scripts' host test uses it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 tree=${KDIR:-$KSRC}
-patches=${SKBX_PATCHES:-$SKBX_TOP/patches}
+patches=${BPF_SKB_EXT_PATCHES:-$BPF_SKB_EXT_TOP/patches}
 mapfile -t series < <(ls "$patches"/[0-9]*.patch 2>/dev/null | grep -v '/0000-' || true)
 # Ask git, not the file system: in a worktree .git is a file.
 [ "$(git -C "$tree" rev-parse --is-inside-work-tree 2>/dev/null)" = true ] ||
@@ -21,7 +21,7 @@ cd "$(git -C "$tree" rev-parse --show-toplevel)"
 if [ -z "${KDIR:-}" ]; then
 	want=$(cat "${series[@]}" /dev/null | sha256sum | cut -d' ' -f1)
 	if [ "$(git rev-parse --abbrev-ref HEAD)" = series ] &&
-	   [ "$(git config --get skbx.applied || true)" = "$want" ] &&
+	   [ "$(git config --get bpf-skb-ext.applied || true)" = "$want" ] &&
 	   git diff --quiet HEAD; then
 		exit 0
 	fi
@@ -33,7 +33,7 @@ if [ -z "${KDIR:-}" ]; then
 	# Apply in a scratch worktree, then move the tree to the result: only
 	# files that differ from the current checkout are touched, so make
 	# does not rebuild the world when the series did not change them.
-	wt="$SKBX_CACHE/am-worktree"
+	wt="$BPF_SKB_EXT_CACHE/am-worktree"
 	git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
 	git worktree prune
 	git worktree add -q --detach "$wt" base
@@ -68,5 +68,5 @@ else
 	log "applied ${#series[@]} patches onto $onto; $branch is now at $(git log -1 --format='%h %s')"
 	exit 0
 fi
-git config skbx.applied "$want"
+git config bpf-skb-ext.applied "$want"
 log "series applied: $(git log --oneline -1)"

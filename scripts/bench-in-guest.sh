@@ -54,7 +54,7 @@ record() {	# NAME COMMAND...: profile COMMAND, only while it says so
 		# -D -1 + --control: events start disabled; `bench profile` enables
 		# them around its traffic only (setup, BPF loading and the verifier
 		# stay out of the profile).
-		SKBX_PERF_CTL=$fifos/ctl SKBX_PERF_ACK=$fifos/ack \
+		BPF_SKB_EXT_PERF_CTL=$fifos/ctl BPF_SKB_EXT_PERF_ACK=$fifos/ack \
 			"$perf" record -q --no-bpf-event -e cpu-clock -c "$period" -D -1 \
 			--control "fifo:$fifos/ctl,$fifos/ack" -o "$data/perf-$name.data" -- $pin "$@" \
 			>"$out/profile-$name.log" 2>&1 || { cat "$out/profile-$name.log" >&2; return 1; }
@@ -73,5 +73,5 @@ calibrate || calibrate || exit 1
 "$perf" report -i "$data/perf-calibrate.data" --stdio --sort sym -n \
 	>"$out/profile-calibrate.txt" 2>/dev/null
 for v in baseline skb_ext skb_ext_slice hash_map hash_map_fentry; do
-	record "$v" "$bench" profile "$v" "${SKBX_PROFILE_PACKETS:-10000}" || exit 1
+	record "$v" "$bench" profile "$v" "${BPF_SKB_EXT_PROFILE_PACKETS:-10000}" || exit 1
 done

@@ -10,22 +10,22 @@
 set -uo pipefail
 # A kernel without the debug profile, built apart from the test kernel (by
 # the Makefile's prerequisites of make bench, with this profile).
-export SKBX_PROFILE=bench
+export BPF_SKB_EXT_PROFILE=bench
 . "$(dirname "$0")/lib.sh"
-export SKBX_KDIR=$KOUT
+export BPF_SKB_EXT_KDIR=$KOUT
 
-[ -f "$SKBX_CACHE/module-path.bench" ] && [ -x "$SKBX_CACHE/target/release/bench" ] ||
+[ -f "$BPF_SKB_EXT_CACHE/module-path.bench" ] && [ -x "$BPF_SKB_EXT_CACHE/target/release/bench" ] ||
 	die "nothing built for the bench profile: run this through make (make bench builds it first)"
-out="$SKBX_TOP/bench"
+out="$BPF_SKB_EXT_TOP/bench"
 mkdir -p "$out"
-rounds=${SKBX_BENCH_ROUNDS:-5} packets=${SKBX_BENCH_PACKETS:-3000}
+rounds=${BPF_SKB_EXT_BENCH_ROUNDS:-5} packets=${BPF_SKB_EXT_BENCH_PACKETS:-3000}
 # The background scenario (tagged flow idle; UNIX datagrams, netlink dumps,
 # loopback TCP): operations per traffic kind, variant and round; 0 leaves it
 # out. 400: a window of some 5 million instructions for the cheapest kind, in
 # which a timer tick moves the cost per operation by about 0.1%, and about
 # 1e9 guest instructions in all (estimated before the first run).
-bg_ops=${SKBX_BENCH_BG_OPS:-400}
-# SKBX_BENCH_POSSIBLE_CPUS=64: one -icount run on a guest with that many
+bg_ops=${BPF_SKB_EXT_BENCH_BG_OPS:-400}
+# BPF_SKB_EXT_BENCH_POSSIBLE_CPUS=64: one -icount run on a guest with that many
 # vCPUs, to show that no per-packet cost grows with the number of CPUs;
 # results in results-icount-possible<N>.jsonl, nothing else changes. The
 # vCPUs are all present and online, and all but the benchmark's idle: under
@@ -34,21 +34,21 @@ bg_ops=${SKBX_BENCH_BG_OPS:-400}
 # with the extra CPUs only possible. (Only possible, hot-pluggable CPUs need
 # QEMU's ACPI tables to list them as usable: with -smp 2,maxcpus=64 this
 # guest still booted with nr_cpu_ids 2.)
-clocks=${SKBX_BENCH_CLOCKS:-icount wall} suffix= cpus=2
-if [ -n "${SKBX_BENCH_POSSIBLE_CPUS:-}" ]; then
-	clocks=icount suffix="-possible$SKBX_BENCH_POSSIBLE_CPUS"
-	cpus=$SKBX_BENCH_POSSIBLE_CPUS
+clocks=${BPF_SKB_EXT_BENCH_CLOCKS:-icount wall} suffix= cpus=2
+if [ -n "${BPF_SKB_EXT_BENCH_POSSIBLE_CPUS:-}" ]; then
+	clocks=icount suffix="-possible$BPF_SKB_EXT_BENCH_POSSIBLE_CPUS"
+	cpus=$BPF_SKB_EXT_BENCH_POSSIBLE_CPUS
 fi
 status=0
 for clock in $clocks; do
-	results="$SKBX_CACHE/results/bench-$clock"
+	results="$BPF_SKB_EXT_CACHE/results/bench-$clock"
 	rm -rf "$results"; mkdir -p "$results"
-	cp "$SKBX_CACHE/target/release/bench" "$(cat "$SKBX_CACHE/module-path.bench")" \
-		"$SKBX_TOP/scripts/bench-in-guest.sh" "$results/"
+	cp "$BPF_SKB_EXT_CACHE/target/release/bench" "$(cat "$BPF_SKB_EXT_CACHE/module-path.bench")" \
+		"$BPF_SKB_EXT_TOP/scripts/bench-in-guest.sh" "$results/"
 	opts= profile=0
 	if [ "$clock" = icount ]; then
 		# -icount needs TCG; under KVM the wall-clock run gives real nanoseconds.
-		if [ "$(cat "$SKBX_CACHE"/kvm-probe.* 2>/dev/null | head -n1)" = kvm ]; then
+		if [ "$(cat "$BPF_SKB_EXT_CACHE"/kvm-probe.* 2>/dev/null | head -n1)" = kvm ]; then
 			log "KVM works here: skipping the -icount run"; continue
 		fi
 		opts="-icount shift=0,sleep=off,align=off" profile=1
@@ -58,17 +58,17 @@ for clock in $clocks; do
 	# No slub_debug or KFENCE sampling: allocator instrumentation would be
 	# measured instead of the variants (it hits the extension's slab
 	# allocations, not the preallocated maps).
-	SKBX_VM_APPEND="kfence.sample_interval=0" SKBX_VM_CPUS=$cpus \
-	SKBX_VM_QEMU_OPTS=$opts SKBX_NO_KVM=${opts:+1} SKBX_VM_TIMEOUT=1800 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-		"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 1500 \
+	BPF_SKB_EXT_VM_APPEND="kfence.sample_interval=0" BPF_SKB_EXT_VM_CPUS=$cpus \
+	BPF_SKB_EXT_VM_QEMU_OPTS=$opts BPF_SKB_EXT_NO_KVM=${opts:+1} BPF_SKB_EXT_VM_TIMEOUT=1800 "$BPF_SKB_EXT_TOP/scripts/vm-run.sh" "$results" \
+		"$results/vm-guest.sh" "$results" "$results/rust_bpf_skb_ext.ko" 1500 \
 		"$results/bench-in-guest.sh" "$results/bench" "$results" "$rounds" "$packets" "$profile" "$bg_ops"
 	rc=$?
 	if [ "$rc" != 0 ] || [ "$(cat "$results/run.rc" 2>/dev/null)" != 0 ]; then
 		cat "$results/run.log" 2>/dev/null | tail -20
 		warn "benchmark run ($clock) failed (results: $results)"; status=1; continue
 	fi
-	if [ -n "$suffix" ] && ! grep -q "nr_cpu_ids:$SKBX_BENCH_POSSIBLE_CPUS " "$results/dmesg.log"; then
-		warn "the guest did not get $SKBX_BENCH_POSSIBLE_CPUS possible CPUs ($(grep -o 'nr_cpu_ids:[0-9]*' "$results/dmesg.log" | head -n1)): no result kept"
+	if [ -n "$suffix" ] && ! grep -q "nr_cpu_ids:$BPF_SKB_EXT_BENCH_POSSIBLE_CPUS " "$results/dmesg.log"; then
+		warn "the guest did not get $BPF_SKB_EXT_BENCH_POSSIBLE_CPUS possible CPUs ($(grep -o 'nr_cpu_ids:[0-9]*' "$results/dmesg.log" | head -n1)): no result kept"
 		status=1; continue
 	fi
 	cp "$results/bench.jsonl" "$out/results-$clock$suffix.jsonl"
@@ -86,5 +86,5 @@ done
 	echo "traffic: UDP, 64-byte payload, batches of 32, veth between two netns; $rounds rounds of $packets packets per variant"
 	echo "background (tagged flow idle): UNIX datagram ping-pong, netlink RTM_GETLINK dumps, loopback TCP ping-pong; $rounds rounds of $bg_ops operations per traffic kind and variant"
 } >"$out/machine.txt"
-/usr/bin/python3 "$SKBX_TOP/scripts/bench-report.py" "$out" || status=1	# Debian's, with python3-matplotlib
+/usr/bin/python3 "$BPF_SKB_EXT_TOP/scripts/bench-report.py" "$out" || status=1	# Debian's, with python3-matplotlib
 exit $status

@@ -4,34 +4,34 @@
 # Build the dev kernel: the series from patches/ on a fresh branch from
 # `base`, tinyconfig + selftests/config, ccache in the cache dir.
 #
-#   SKBX_TREE_AS_IS=1   build the kernel tree's current checkout instead of
+#   BPF_SKB_EXT_TREE_AS_IS=1   build the kernel tree's current checkout instead of
 #                       re-applying patches/ (for work on the series itself)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$SKBX_TOP/scripts/setup.sh"
-"$SKBX_TOP/scripts/fetch-kernel.sh"
+"$BPF_SKB_EXT_TOP/scripts/setup.sh"
+"$BPF_SKB_EXT_TOP/scripts/fetch-kernel.sh"
 lock_kernel_tree
-FRAGMENT="${SKBX_FRAGMENT:-$SKBX_TOP/selftests/config}"
+FRAGMENT="${BPF_SKB_EXT_FRAGMENT:-$BPF_SKB_EXT_TOP/selftests/config}"
 FRAGMENTS=("$FRAGMENT")
 # Fragments merged first whose symbols may be lost to unmet dependencies:
 # the BPF selftests' own, written for a distribution-like base config. What
 # they lose is listed, not fatal; the tests that need it fail and are named
 # in selftests/upstream-tests.list.
 LENIENT=()
-case "$SKBX_PROFILE" in
-debug) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug") ;;
-kasan) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug" "$SKBX_TOP/selftests/config.kasan") ;;
-kcsan) FRAGMENTS+=("$SKBX_TOP/selftests/config.debug" "$SKBX_TOP/selftests/config.kcsan") ;;
-bench) FRAGMENTS+=("$SKBX_TOP/selftests/config.bench") ;;
+case "$BPF_SKB_EXT_PROFILE" in
+debug) FRAGMENTS+=("$BPF_SKB_EXT_TOP/selftests/config.debug") ;;
+kasan) FRAGMENTS+=("$BPF_SKB_EXT_TOP/selftests/config.debug" "$BPF_SKB_EXT_TOP/selftests/config.kasan") ;;
+kcsan) FRAGMENTS+=("$BPF_SKB_EXT_TOP/selftests/config.debug" "$BPF_SKB_EXT_TOP/selftests/config.kcsan") ;;
+bench) FRAGMENTS+=("$BPF_SKB_EXT_TOP/selftests/config.bench") ;;
 upstream)
 	b="$KSRC/tools/testing/selftests/bpf"
 	LENIENT=("$b/config.x86_64" "$b/config.vm" "$b/config")
-	FRAGMENTS+=("$SKBX_TOP/selftests/config.upstream") ;;
+	FRAGMENTS+=("$BPF_SKB_EXT_TOP/selftests/config.upstream") ;;
 esac
 
-if [ -z "${SKBX_TREE_AS_IS:-}" ]; then
-	"$SKBX_TOP/scripts/apply-series.sh"
+if [ -z "${BPF_SKB_EXT_TREE_AS_IS:-}" ]; then
+	"$BPF_SKB_EXT_TOP/scripts/apply-series.sh"
 fi
 
 mkdir -p "$KOUT"
@@ -39,10 +39,10 @@ mkdir -p "$KOUT"
 # be re-run for nothing, and a real change must rebuild what it touches.
 stamp="$KOUT/.fragment.sha256"
 # Also when the tree changes: the series adds Kconfig symbols.
-want=$( (cat "${LENIENT[@]}" "${FRAGMENTS[@]}" "$SKBX_TOP/scripts/build-kernel.sh"; git -C "$KSRC" rev-parse 'HEAD^{tree}') |
+want=$( (cat "${LENIENT[@]}" "${FRAGMENTS[@]}" "$BPF_SKB_EXT_TOP/scripts/build-kernel.sh"; git -C "$KSRC" rev-parse 'HEAD^{tree}') |
 	sha256sum | cut -d' ' -f1)
 if [ ! -f "$KOUT/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	log "configuring ($SKBX_PROFILE): tinyconfig + ${LENIENT[*]#$KSRC/} ${FRAGMENTS[*]#$SKBX_TOP/}"
+	log "configuring ($BPF_SKB_EXT_PROFILE): tinyconfig + ${LENIENT[*]#$KSRC/} ${FRAGMENTS[*]#$BPF_SKB_EXT_TOP/}"
 	kmake -s tinyconfig >/dev/null
 	(cd "$KSRC" && KCONFIG_CONFIG="$KOUT/.config" scripts/kconfig/merge_config.sh -m -O "$KOUT" \
 		"$KOUT/.config" "${LENIENT[@]}" "${FRAGMENTS[@]}" >/dev/null)

@@ -8,21 +8,21 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir=${SKBX_KDIR:-$KOUT}
-mo="$SKBX_CACHE/module"
-[ "$kdir" = "$KOUT" ] && [ "$SKBX_PROFILE" = debug ] || mo="$SKBX_CACHE/module-$(echo "$kdir" | sha256sum | cut -c1-8)"
+kdir=${BPF_SKB_EXT_KDIR:-$KOUT}
+mo="$BPF_SKB_EXT_CACHE/module"
+[ "$kdir" = "$KOUT" ] && [ "$BPF_SKB_EXT_PROFILE" = debug ] || mo="$BPF_SKB_EXT_CACHE/module-$(echo "$kdir" | sha256sum | cut -c1-8)"
 [ -f "$kdir/Module.symvers" ] || die "$kdir is not a built kernel tree (run 'make kernel')"
 grep -q '^CONFIG_RUST=y' "$kdir/.config" || die "$kdir has no Rust support (CONFIG_RUST)"
 grep -q '^CONFIG_BPF_SKB_EXT=y' "$kdir/.config" || die "$kdir lacks the series (CONFIG_BPF_SKB_EXT)"
 mkdir -p "$mo"
 rust_env
-PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$SKBX_TOP/rust" MO="$mo" \
-	${SKBX_LLVM:+LLVM=$SKBX_LLVM} CONFIG_BPF_SKB_META_PROVIDER=m "$@" modules
-log "module built: $mo/bpf_skb_meta.ko"
-echo "$mo/bpf_skb_meta.ko" >"$SKBX_CACHE/module-path.$SKBX_PROFILE"
+PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$BPF_SKB_EXT_TOP/rust" MO="$mo" \
+	${BPF_SKB_EXT_LLVM:+LLVM=$BPF_SKB_EXT_LLVM} CONFIG_BPF_SKB_EXT_PROVIDER=m "$@" modules
+log "module built: $mo/rust_bpf_skb_ext.ko"
+echo "$mo/rust_bpf_skb_ext.ko" >"$BPF_SKB_EXT_CACHE/module-path.$BPF_SKB_EXT_PROFILE"
 # The test-only modules (leaky_provider.ko), for the VM tests to load.
 mkdir -p "$mo-tests"
-PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$SKBX_TOP/selftests/modules" MO="$mo-tests" \
-	${SKBX_LLVM:+LLVM=$SKBX_LLVM} "$@" modules
+PATH="$(ccache_dir):$PATH" make -s -C "$kdir" M="$BPF_SKB_EXT_TOP/selftests/modules" MO="$mo-tests" \
+	${BPF_SKB_EXT_LLVM:+LLVM=$BPF_SKB_EXT_LLVM} "$@" modules
 log "test modules built: $mo-tests/leaky_provider.ko"
-echo "$mo-tests" >"$SKBX_CACHE/test-modules-path.$SKBX_PROFILE"
+echo "$mo-tests" >"$BPF_SKB_EXT_CACHE/test-modules-path.$BPF_SKB_EXT_PROFILE"

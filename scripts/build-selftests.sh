@@ -7,9 +7,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir=${SKBX_KDIR:-$KOUT}
+kdir=${BPF_SKB_EXT_KDIR:-$KOUT}
 [ -f "$kdir/vmlinux" ] || die "no vmlinux in $kdir (run 'make kernel')"
-vdir="$SKBX_CACHE/vmlinux-h/$(echo "$kdir" | sha256sum | cut -c1-12)"
+vdir="$BPF_SKB_EXT_CACHE/vmlinux-h/$(echo "$kdir" | sha256sum | cut -c1-12)"
 mkdir -p "$vdir"
 if [ ! -f "$vdir/vmlinux.h" ] || [ "$kdir/vmlinux" -nt "$vdir/vmlinux.h" ]; then
 	bpftool btf dump file "$kdir/vmlinux" format c >"$vdir/vmlinux.h.tmp" ||
@@ -19,10 +19,10 @@ fi
 grep -q 'BPF_DYNPTR_SKB_EXT_F' "$vdir/vmlinux.h" ||
 	die "the kernel in $kdir lacks the series: BPF_DYNPTR_SKB_EXT_F is not in its BTF"
 
-export SKB_META_VMLINUX_DIR="$vdir"
-export CARGO_TARGET_DIR="$SKBX_CACHE/target"
+export BPF_SKB_EXT_VMLINUX_DIR="$vdir"
+export CARGO_TARGET_DIR="$BPF_SKB_EXT_CACHE/target"
 mkdir -p "$CARGO_TARGET_DIR"
-cd "$SKBX_TOP/selftests"
+cd "$BPF_SKB_EXT_TOP/selftests"
 # The build's messages in a file of this run's own: the target dir is shared by every
 # checkout, and two builds at once (cargo takes turns on its lock) would write one file.
 msgs=$(mktemp)
@@ -38,5 +38,5 @@ for line in open(sys.argv[1]):
 ' "$msgs" | tail -n1)
 [ -n "$bin" ] || die "no test binary produced"
 # For the VM targets, as the module's path is.
-echo "$bin" >"$SKBX_CACHE/suite-path.$SKBX_PROFILE"
+echo "$bin" >"$BPF_SKB_EXT_CACHE/suite-path.$BPF_SKB_EXT_PROFILE"
 echo "$bin"

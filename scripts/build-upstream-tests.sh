@@ -4,15 +4,15 @@
 # Build the kernel's own BPF selftests runner (test_progs, with bpf_testmod
 # and the other test modules) from the dev kernel tree, against the dev
 # kernel's build: clang/LLVM/lld 19 from Debian 12 for the BPF objects, the
-# selftests' own libbpf and bpftool. Output in $SKBX_CACHE/upstream-tests,
+# selftests' own libbpf and bpftool. Output in $BPF_SKB_EXT_CACHE/upstream-tests,
 # never in the work tree.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$SKBX_TOP/scripts/setup.sh"
+"$BPF_SKB_EXT_TOP/scripts/setup.sh"
 [ -f "$KOUT/vmlinux" ] || die "no dev kernel at $KOUT (run 'make kernel')"
 
-out="$SKBX_CACHE/upstream-tests/$SKBX_PROFILE"
+out="$BPF_SKB_EXT_CACHE/upstream-tests/$BPF_SKB_EXT_PROFILE"
 mkdir -p "$out"
 # Debian installs LLVM 19 as clang-19, llc-19, ...; the selftests' Makefile
 # calls clang, llc, llvm-strip and -fuse-ld=lld: the unversioned names of

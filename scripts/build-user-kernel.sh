@@ -3,7 +3,7 @@
 #
 # make kernel KDIR=path: build the user's own kernel tree (with the series
 # applied, e.g. by 'make apply KDIR=path') out of tree, in
-# $SKBX_CACHE/build-user-<hash>: nothing is written into their checkout.
+# $BPF_SKB_EXT_CACHE/build-user-<hash>: nothing is written into their checkout.
 #
 # The config starts from KCONFIG=file if given, else from the build dir's
 # own .config (a rebuild), else from tinyconfig plus the debug profile;
@@ -17,7 +17,7 @@ set -euo pipefail
 # A kernel the user built themselves (a dir with vmlinux, in-tree or their
 # own O=): nothing to build, only the series to check for.
 if [ -f "$KDIR/vmlinux" ]; then
-	"$SKBX_TOP/scripts/setup.sh"
+	"$BPF_SKB_EXT_TOP/scripts/setup.sh"
 	grep -q '^CONFIG_BPF_SKB_EXT=y' "$KDIR/.config" 2>/dev/null ||
 		die "$KDIR lacks the series: CONFIG_BPF_SKB_EXT is not set in its .config"
 	log "using the kernel built in $KDIR"
@@ -25,9 +25,9 @@ if [ -f "$KDIR/vmlinux" ]; then
 fi
 src=$(realpath "$KDIR")
 [ -f "$src/Makefile" ] && [ -f "$src/Kconfig" ] || die "$KDIR is not a kernel source tree"
-"$SKBX_TOP/scripts/setup.sh"
+"$BPF_SKB_EXT_TOP/scripts/setup.sh"
 out=$(user_build_dir "$src")
-export SKBX_KDIR=$out
+export BPF_SKB_EXT_KDIR=$out
 grep -q 'BPF_SKB_EXT' "$src/net/Kconfig" 2>/dev/null ||
 	die "$KDIR lacks the series (no BPF_SKB_EXT in net/Kconfig): run 'make apply KDIR=$KDIR' first"
 # Out-of-tree builds need a clean source tree; never clean it for the user.
@@ -42,7 +42,7 @@ umake() {
 	rust_env
 	PATH="/usr/lib/ccache:$PATH" make -C "$src" O="$out" -j"$(nproc)" "$@"
 }
-fragments=("$SKBX_TOP/selftests/config")
+fragments=("$BPF_SKB_EXT_TOP/selftests/config")
 if [ -n "${KCONFIG:-}" ]; then
 	[ -f "$KCONFIG" ] || die "KCONFIG=$KCONFIG: no such file"
 	log "configuring $out: $KCONFIG + selftests/config"
@@ -52,7 +52,7 @@ elif [ -f "$out/.config" ]; then
 else
 	log "configuring $out: tinyconfig + selftests/config + selftests/config.debug"
 	umake -s tinyconfig >/dev/null
-	fragments+=("$SKBX_TOP/selftests/config.debug")
+	fragments+=("$BPF_SKB_EXT_TOP/selftests/config.debug")
 fi
 (cd "$src" && KCONFIG_CONFIG="$out/.config" scripts/kconfig/merge_config.sh -m -O "$out" \
 	"$out/.config" "${fragments[@]}" >/dev/null)

@@ -12,7 +12,7 @@ set -uo pipefail
 
 # The dev kernel (the Makefile's prerequisite) gives the config.
 [ -f "$KOUT/.config" ] || die "no dev kernel configured: run this through make (make check-compiled-out)"
-out="$SKBX_CACHE/build-noext"
+out="$BPF_SKB_EXT_CACHE/build-noext"
 mkdir -p "$out"
 cp "$KOUT/.config" "$out/.config"
 (cd "$KSRC" && scripts/config --file "$out/.config" -d BPF_SKB_EXT -d RUST \

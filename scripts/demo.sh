@@ -7,13 +7,13 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-demo="$SKBX_CACHE/target/release/demo"
+demo="$BPF_SKB_EXT_CACHE/target/release/demo"
 [ -x "$demo" ] || die "no demo built: run this through make (make demo builds it first)"
-results="$SKBX_CACHE/results/demo"
+results="$BPF_SKB_EXT_CACHE/results/demo"
 rm -rf "$results"; mkdir -p "$results"
-cp "$demo" "$(cat "$SKBX_CACHE/module-path.$SKBX_PROFILE")" "$results/"	# vng hides /var/cache
-SKBX_VM_TIMEOUT=300 "$SKBX_TOP/scripts/vm-run.sh" "$results" \
-	"$results/vm-guest.sh" "$results" "$results/bpf_skb_meta.ko" 120 "$results/demo"
+cp "$demo" "$(cat "$BPF_SKB_EXT_CACHE/module-path.$BPF_SKB_EXT_PROFILE")" "$results/"	# vng hides /var/cache
+BPF_SKB_EXT_VM_TIMEOUT=300 "$BPF_SKB_EXT_TOP/scripts/vm-run.sh" "$results" \
+	"$results/vm-guest.sh" "$results" "$results/rust_bpf_skb_ext.ko" 120 "$results/demo"
 status=$?
 cat "$results/run.log"
 [ "$(cat "$results/run.rc" 2>/dev/null)" = 0 ] || status=1

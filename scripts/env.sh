@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$SKBX_TOP/scripts/setup.sh" >&2
+"$BPF_SKB_EXT_TOP/scripts/setup.sh" >&2
 rust_env
 q() { printf '%q' "$1"; }
 echo "export RUST_LIB_SRC=$(q "$RUST_LIB_SRC")"

@@ -10,8 +10,8 @@ set -euo pipefail
 # Whoever exports the series signs it off, with the identity of their git
 # config (the project checkout's, which falls back to the global one): a
 # placeholder is no Developer's Certificate of Origin.
-name=$(git -C "$SKBX_TOP" config user.name || true)
-email=$(git -C "$SKBX_TOP" config user.email || true)
+name=$(git -C "$BPF_SKB_EXT_TOP" config user.name || true)
+email=$(git -C "$BPF_SKB_EXT_TOP" config user.email || true)
 [ -n "$name" ] && [ -n "$email" ] ||
 	die "no git identity to sign the series off with: git config --global user.name 'Your Name'; git config --global user.email you@example.net"
 case $email in
@@ -20,14 +20,14 @@ case $email in
 esac
 signer="$name <$email>"
 
-# SKBX_EXPORT_TREE: export from another checkout of the cache tree (a
+# BPF_SKB_EXT_EXPORT_TREE: export from another checkout of the cache tree (a
 # worktree), e.g. while a build uses the main one.
-cd "${SKBX_EXPORT_TREE:-$KSRC}"
+cd "${BPF_SKB_EXT_EXPORT_TREE:-$KSRC}"
 branch=$(git rev-parse --abbrev-ref HEAD)
 n=$(git rev-list --count base..HEAD)
 [ "$n" -gt 0 ] || die "no commits over base on $branch in $KSRC"
 git diff --quiet HEAD || die "$KSRC has uncommitted changes; commit them first"
-cover="$SKBX_TOP/patches/cover-letter.in"
+cover="$BPF_SKB_EXT_TOP/patches/cover-letter.in"
 [ -f "$cover" ] || die "missing $cover"
 git config "branch.$branch.description" "$(cat "$cover")"
 
@@ -39,32 +39,32 @@ if git log --format=%B base..HEAD | grep -qiE '^Signed-off-by: .*@(localhost|exa
 	die "commits on $branch carry a placeholder Signed-off-by: reword them (git rebase -i base)"
 fi
 
-# The provider has one source, rust/bpf_skb_meta.rs: the sample the series
+# The provider has one source, rust/rust_bpf_skb_ext.rs: the sample the series
 # adds is made from it here, folded into the commit that adds the sample.
-if ! cmp -s "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs; then
-	sample=$(git log --format=%H --diff-filter=A base..HEAD -- samples/rust/bpf_skb_meta.rs | tail -n1)
-	[ -n "$sample" ] || die "no commit on $branch adds samples/rust/bpf_skb_meta.rs"
+if ! cmp -s "$BPF_SKB_EXT_TOP/rust/rust_bpf_skb_ext.rs" samples/rust/rust_bpf_skb_ext.rs; then
+	sample=$(git log --format=%H --diff-filter=A base..HEAD -- samples/rust/rust_bpf_skb_ext.rs | tail -n1)
+	[ -n "$sample" ] || die "no commit on $branch adds samples/rust/rust_bpf_skb_ext.rs"
 	subject=$(git log -1 --format=%s "$sample")
-	cp "$SKBX_TOP/rust/bpf_skb_meta.rs" samples/rust/bpf_skb_meta.rs
-	git -c user.name="$name" -c user.email="$email" commit -q -m "fixup! $subject" samples/rust/bpf_skb_meta.rs
+	cp "$BPF_SKB_EXT_TOP/rust/rust_bpf_skb_ext.rs" samples/rust/rust_bpf_skb_ext.rs
+	git -c user.name="$name" -c user.email="$email" commit -q -m "fixup! $subject" samples/rust/rust_bpf_skb_ext.rs
 	GIT_SEQUENCE_EDITOR=true git -c user.name="$name" -c user.email="$email" rebase -q -i --autosquash base ||
-		die "folding rust/bpf_skb_meta.rs into \"$subject\" failed: resolve the rebase in $PWD"
-	log "samples/rust/bpf_skb_meta.rs is rust/bpf_skb_meta.rs again (in \"$subject\")"
+		die "folding rust/rust_bpf_skb_ext.rs into \"$subject\" failed: resolve the rebase in $PWD"
+	log "samples/rust/rust_bpf_skb_ext.rs is rust/rust_bpf_skb_ext.rs again (in \"$subject\")"
 fi
 
-rm -f "$SKBX_TOP"/patches/*.patch
+rm -f "$BPF_SKB_EXT_TOP"/patches/*.patch
 # --signoff adds the exporter's Signed-off-by where it is missing; the
 # cover letter's From: is the exporter; --base adds base-commit, as b4 does.
 git -c user.name="$name" -c user.email="$email" format-patch -q --signoff --from="$signer" \
 	--cover-letter --cover-from-description=subject --base=base \
-	--subject-prefix="PATCH RFC bpf-next" -o "$SKBX_TOP/patches" base..HEAD
-for p in "$SKBX_TOP"/patches/0*.patch; do
+	--subject-prefix="PATCH RFC bpf-next" -o "$BPF_SKB_EXT_TOP/patches" base..HEAD
+for p in "$BPF_SKB_EXT_TOP"/patches/0*.patch; do
 	case $p in */0000-cover-letter.patch) continue ;; esac
 	grep -qxF "Signed-off-by: $signer" "$p" || die "$(basename "$p") lacks 'Signed-off-by: $signer'"
 done
 log "exported $n patches from $branch to patches/, signed off by $signer"
 # ... and the top-level Kconfig from the sample's entry.
-python3 "$SKBX_TOP/scripts/one-source.py" kconfig "$SKBX_TOP"
+python3 "$BPF_SKB_EXT_TOP/scripts/one-source.py" kconfig "$BPF_SKB_EXT_TOP"
 
 if checkpatch_series; then
 	log "checkpatch --strict: clean"

@@ -13,14 +13,14 @@
 #   series, enabled, N     the same with CONFIG_BPF_SKB_META_DATA_SIZE=N
 # The size is read from the object code (the constant skb_extensions_init()
 # passes to kmem_cache_create()), not computed here; the chunk sizes come
-# from pahole. Output: $SKBX_CACHE/results/ext-size/report.txt.
+# from pahole. Output: $BPF_SKB_EXT_CACHE/results/ext-size/report.txt.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$SKBX_TOP/scripts/setup.sh"
-"$SKBX_TOP/scripts/fetch-kernel.sh"
-work="$SKBX_CACHE/ext-size"
-results="$SKBX_CACHE/results/ext-size"
+"$BPF_SKB_EXT_TOP/scripts/setup.sh"
+"$BPF_SKB_EXT_TOP/scripts/fetch-kernel.sh"
+work="$BPF_SKB_EXT_CACHE/ext-size"
+results="$BPF_SKB_EXT_CACHE/results/ext-size"
 mkdir -p "$work" "$results"
 
 # Debian's config for the base kernel, from the same archive as its source.
@@ -51,7 +51,7 @@ tree() {
 }
 tree "$work/src-base"
 tree "$work/src-series"
-KDIR="$work/src-series" "$SKBX_TOP/scripts/apply-series.sh" >&2
+KDIR="$work/src-series" "$BPF_SKB_EXT_TOP/scripts/apply-series.sh" >&2
 
 # skbuff_ext_cache's object size, as built: skb_extensions_init() passes it
 # to kmem_cache_create() as a constant (in %esi, the second argument).
@@ -85,7 +85,7 @@ build() {
 build base "$work/src-base"
 build series-default "$work/src-series"
 build series-enabled "$work/src-series" -e BPF_SKB_EXT
-build series-enabled-8 "$work/src-series" -e BPF_SKB_EXT --set-val BPF_SKB_META_DATA_SIZE 8
+build series-enabled-8 "$work/src-series" -e BPF_SKB_EXT --set-val BPF_SKB_EXT_DATA_SIZE 8
 
 enabled_exts() {
 	local c=$1/.config s
@@ -111,7 +111,7 @@ enabled_exts() {
 	echo
 	echo "chunks (pahole, series-enabled):"
 	for s in skb_ext sec_path tc_skb_ext mptcp_ext mctp_flow psp_skb_ext can_skb_ext \
-		 nf_bridge_info bpf_skb_meta_ext; do
+		 nf_bridge_info bpf_skb_ext; do
 		sz=$(pahole -C "$s" "$work/build-series-enabled/net/core/skbuff.o" 2>/dev/null |
 			awk '/size:/{sub(/.*size: /, ""); sub(/,.*/, ""); print; exit}')
 		[ -n "$sz" ] && printf '  struct %-18s %4s B\n' "$s" "$sz"

@@ -32,7 +32,7 @@ fi
 log "verifying SHA-256 of $(basename "$deb")"
 echo "$BASE_SHA256  $deb" | sha256sum -c --quiet - || die "SHA-256 mismatch for $deb (expected $BASE_SHA256)"
 
-tmp="$SKBX_CACHE/extract.$$"
+tmp="$BPF_SKB_EXT_CACHE/extract.$$"
 rm -rf "$tmp" "$KSRC"
 mkdir -p "$tmp"
 dpkg -x "$deb" "$tmp"
@@ -50,7 +50,7 @@ if grep -q '^# Debian packaging' .gitignore; then
 	sed -i '/^# Debian packaging/,$d' .gitignore
 fi
 git init -q
-git config user.name "skb-bpf-ext base"
+git config user.name "bpf-skb-ext base"
 git config user.email "base@localhost"
 git config core.autocrlf false
 git add -A

@@ -4,21 +4,21 @@
 # Everything big (kernel tree, build output, ccache, downloaded packages,
 # Python venv, cargo target dirs) lives here, outside the work tree, so that a
 # fresh clone reuses it and `git clean` never throws away a kernel build.
-if [ -z "${SKBX_CACHE:-}" ]; then
+if [ -z "${BPF_SKB_EXT_CACHE:-}" ]; then
 	if [ "$(id -u)" = 0 ]; then
-		SKBX_CACHE=/var/cache/skb-bpf-ext
+		BPF_SKB_EXT_CACHE=/var/cache/bpf-skb-ext
 	else
-		SKBX_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/skb-bpf-ext"
+		BPF_SKB_EXT_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/bpf-skb-ext"
 	fi
 fi
-export SKBX_CACHE
+export BPF_SKB_EXT_CACHE
 
-SKBX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BPF_SKB_EXT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # rustup's toolchain, also when the caller's PATH lacks it (CI, sudo).
 [ -d "$HOME/.cargo/bin" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
 export PATH
-export SKBX_TOP
+export BPF_SKB_EXT_TOP
 
 # The pinned base kernel: Debian's linux-source package.
 BASE_PKG=linux-source-7.3
@@ -26,42 +26,42 @@ BASE_VERSION=7.3.4-1~bpo13+1
 BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_SERIES=7.3
 
-KSRC="$SKBX_CACHE/linux"		# git tree: tag `base` + the series
+KSRC="$BPF_SKB_EXT_CACHE/linux"		# git tree: tag `base` + the series
 # Kernel profiles: "debug" (tests, demo: selftests/config + config.debug),
 # "bench" (selftests/config + config.bench: tracing for the map-based
 # variants, no debug options) and "upstream" (the kernel's own BPF
 # selftests: their config fragments under selftests/config), each with its
 # own build output. "kasan" is the debug profile plus KASAN, built with
-# clang 19 (SKBX_LLVM): with CONFIG_RUST, KASAN needs a clang-built kernel.
-SKBX_PROFILE=${SKBX_PROFILE:-debug}
-SKBX_LLVM=
-case "$SKBX_PROFILE" in
-debug) KOUT="$SKBX_CACHE/build" ;;
-kasan) KOUT="$SKBX_CACHE/build-kasan"; SKBX_LLVM=-19 ;;
-kcsan) KOUT="$SKBX_CACHE/build-kcsan"; SKBX_LLVM=-19 ;;
-bench) KOUT="$SKBX_CACHE/build-bench" ;;
-upstream) KOUT="$SKBX_CACHE/build-upstream" ;;
-*) echo "unknown SKBX_PROFILE $SKBX_PROFILE" >&2; exit 1 ;;
+# clang 19 (BPF_SKB_EXT_LLVM): with CONFIG_RUST, KASAN needs a clang-built kernel.
+BPF_SKB_EXT_PROFILE=${BPF_SKB_EXT_PROFILE:-debug}
+BPF_SKB_EXT_LLVM=
+case "$BPF_SKB_EXT_PROFILE" in
+debug) KOUT="$BPF_SKB_EXT_CACHE/build" ;;
+kasan) KOUT="$BPF_SKB_EXT_CACHE/build-kasan"; BPF_SKB_EXT_LLVM=-19 ;;
+kcsan) KOUT="$BPF_SKB_EXT_CACHE/build-kcsan"; BPF_SKB_EXT_LLVM=-19 ;;
+bench) KOUT="$BPF_SKB_EXT_CACHE/build-bench" ;;
+upstream) KOUT="$BPF_SKB_EXT_CACHE/build-upstream" ;;
+*) echo "unknown BPF_SKB_EXT_PROFILE $BPF_SKB_EXT_PROFILE" >&2; exit 1 ;;
 esac
 # KDIR= names the user's own kernel: a source tree (make apply; make kernel
-# builds it out of tree into $SKBX_CACHE/build-user-<hash>, never into the
+# builds it out of tree into $BPF_SKB_EXT_CACHE/build-user-<hash>, never into the
 # checkout) or a kernel they built themselves (a dir with vmlinux, in-tree
 # or their own O=). The VM targets run on whichever of the two has a
-# vmlinux; SKBX_KDIR is the build dir they use.
+# vmlinux; BPF_SKB_EXT_KDIR is the build dir they use.
 user_build_dir() {	# $1 = KDIR; prints the out-of-tree build dir for it
-	echo "$SKBX_CACHE/build-user-$(realpath -m "$1" | sha256sum | cut -c1-12)"
+	echo "$BPF_SKB_EXT_CACHE/build-user-$(realpath -m "$1" | sha256sum | cut -c1-12)"
 }
-if [ -n "${KDIR:-}" ] && [ -z "${SKBX_KDIR:-}" ]; then
+if [ -n "${KDIR:-}" ] && [ -z "${BPF_SKB_EXT_KDIR:-}" ]; then
 	if [ -f "$KDIR/vmlinux" ]; then
-		export SKBX_KDIR=$KDIR
+		export BPF_SKB_EXT_KDIR=$KDIR
 	else
-		SKBX_KDIR=$(user_build_dir "$KDIR")
-		export SKBX_KDIR
+		BPF_SKB_EXT_KDIR=$(user_build_dir "$KDIR")
+		export BPF_SKB_EXT_KDIR
 	fi
 fi
-PKGS="$SKBX_CACHE/debs"		# every .deb we ever downloaded
-TOOLS="$SKBX_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
-export CCACHE_DIR="$SKBX_CACHE/ccache"
+PKGS="$BPF_SKB_EXT_CACHE/debs"		# every .deb we ever downloaded
+TOOLS="$BPF_SKB_EXT_CACHE/tools"		# rust-src, venv, bindgen, extracted debs
+export CCACHE_DIR="$BPF_SKB_EXT_CACHE/ccache"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
@@ -71,31 +71,31 @@ die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 # on what (CPU model, cores, this project's commit, the kernel profile), and
 # its verdict. $1 = what ran, $2 = what it said. The page is for results;
 # the line is there to be kept (committed) or dropped with the rest of a run.
-# SKBX_NO_RECORD=1: no line (the runs inside make mutate, which records its own).
+# BPF_SKB_EXT_NO_RECORD=1: no line (the runs inside make mutate, which records its own).
 record_result() {
-	local page="$SKBX_TOP/bench/RESULTS.md" commit cpu
-	[ -f "$page" ] && [ -z "${SKBX_NO_RECORD:-}" ] || return 0
-	commit=$(git -C "$SKBX_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	git -C "$SKBX_TOP" diff --quiet HEAD -- . ":!bench/RESULTS.md" 2>/dev/null || commit="$commit+changes"
+	local page="$BPF_SKB_EXT_TOP/bench/RESULTS.md" commit cpu
+	[ -f "$page" ] && [ -z "${BPF_SKB_EXT_NO_RECORD:-}" ] || return 0
+	commit=$(git -C "$BPF_SKB_EXT_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	git -C "$BPF_SKB_EXT_TOP" diff --quiet HEAD -- . ":!bench/RESULTS.md" 2>/dev/null || commit="$commit+changes"
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 	printf -- '- %s UTC, %s x %s, %s, profile %s: `%s`: %s\n' "$(date -u '+%Y-%m-%d %H:%M')" \
-		"$(nproc)" "${cpu:-unknown CPU}" "$commit" "$SKBX_PROFILE" "$1" "$2" >>"$page"
+		"$(nproc)" "${cpu:-unknown CPU}" "$commit" "$BPF_SKB_EXT_PROFILE" "$1" "$2" >>"$page"
 }
 
 # One user of the shared kernel tree at a time: build-kernel.sh re-applies
 # the series there and `make mutate` edits it between builds, so two make
 # targets run side by side would build each other's tree. The lock is held
 # until the script that took it exits; the scripts it runs see
-# SKBX_TREE_LOCKED and do not take it again.
+# BPF_SKB_EXT_TREE_LOCKED and do not take it again.
 lock_kernel_tree() {
-	[ -z "${SKBX_TREE_LOCKED:-}" ] || return 0
-	mkdir -p "$SKBX_CACHE"
-	exec {SKBX_TREE_LOCK_FD}>"$SKBX_CACHE/kernel-tree.lock"
-	if ! flock -n "$SKBX_TREE_LOCK_FD"; then
+	[ -z "${BPF_SKB_EXT_TREE_LOCKED:-}" ] || return 0
+	mkdir -p "$BPF_SKB_EXT_CACHE"
+	exec {BPF_SKB_EXT_TREE_LOCK_FD}>"$BPF_SKB_EXT_CACHE/kernel-tree.lock"
+	if ! flock -n "$BPF_SKB_EXT_TREE_LOCK_FD"; then
 		log "waiting for another build using $KSRC to finish"
-		flock "$SKBX_TREE_LOCK_FD"
+		flock "$BPF_SKB_EXT_TREE_LOCK_FD"
 	fi
-	export SKBX_TREE_LOCKED=1
+	export BPF_SKB_EXT_TREE_LOCKED=1
 }
 
 # The Debian mirror this machine already uses (never hard-code a host).
@@ -113,7 +113,7 @@ debian_mirror() {
 PRIVATE_APT_OPTS=()
 private_apt() {
 	local name=$1; shift
-	local dir="$SKBX_CACHE/apt/$name" mirror suite
+	local dir="$BPF_SKB_EXT_CACHE/apt/$name" mirror suite
 	mirror=$(debian_mirror)
 	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
 	: >"$dir/sources.list"
@@ -143,20 +143,20 @@ kmake() {
 	# ccache through its masquerade dir: CC="ccache gcc" would leak into
 	# rustc's -Clinker for host programs and break the Rust build.
 	PATH="$(ccache_dir):$PATH" make -C "$KSRC" O="$KOUT" -j"$(nproc)" \
-		${SKBX_LLVM:+LLVM=$SKBX_LLVM} "$@"
+		${BPF_SKB_EXT_LLVM:+LLVM=$BPF_SKB_EXT_LLVM} "$@"
 }
 
 # The ccache masquerade dir for the profile's compiler. Debian's ccache
 # links gcc and the default clang only; clang-19 gets a dir of its own.
 ccache_dir() {
-	if [ -z "$SKBX_LLVM" ]; then
+	if [ -z "$BPF_SKB_EXT_LLVM" ]; then
 		echo /usr/lib/ccache
 		return
 	fi
-	local d="$TOOLS/ccache-llvm$SKBX_LLVM"
-	if [ ! -x "$d/clang$SKBX_LLVM" ]; then
+	local d="$TOOLS/ccache-llvm$BPF_SKB_EXT_LLVM"
+	if [ ! -x "$d/clang$BPF_SKB_EXT_LLVM" ]; then
 		mkdir -p "$d"
-		ln -sf /usr/bin/ccache "$d/clang$SKBX_LLVM"
+		ln -sf /usr/bin/ccache "$d/clang$BPF_SKB_EXT_LLVM"
 	fi
 	echo "$d"
 }
@@ -165,7 +165,7 @@ ccache_dir() {
 # Prints the findings; returns non-zero if there are any.
 checkpatch_series() {
 	local p out bad=0
-	for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
+	for p in "$BPF_SKB_EXT_TOP"/patches/[0-9]*.patch; do
 		case "$p" in */0000-*) continue ;; esac
 		out=$(perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree -q "$p" 2>&1 || true)
 		[ -z "$out" ] || { echo "== $(basename "$p")"; echo "$out"; bad=1; }
@@ -174,9 +174,9 @@ checkpatch_series() {
 }
 
 # One source for the provider (scripts/one-source.py): patches/ and Kconfig
-# are what `make series` made of rust/bpf_skb_meta.rs and the series.
+# are what `make series` made of rust/rust_bpf_skb_ext.rs and the series.
 provider_one_source() {
-	python3 "$SKBX_TOP/scripts/one-source.py" check "$SKBX_TOP"
+	python3 "$BPF_SKB_EXT_TOP/scripts/one-source.py" check "$BPF_SKB_EXT_TOP"
 }
 
 # Every CONFIG_ line of the fragments $2... must have kept its value in the

@@ -10,30 +10,30 @@
 # mutant, also when the run is interrupted; the last step rebuilds the
 # unmutated kernel and module.
 #
-#   SKBX_MUTANTS="name ..."   run only these (default: all)
+#   BPF_SKB_EXT_MUTANTS="name ..."   run only these (default: all)
 #
-# Report: $SKBX_CACHE/results/mutate/report.txt; one log per mutant beside it.
+# Report: $BPF_SKB_EXT_CACHE/results/mutate/report.txt; one log per mutant beside it.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-list="$SKBX_TOP/selftests/mutants"
-py="$SKBX_TOP/scripts/mutate.py"
-results="$SKBX_CACHE/results/mutate"
+list="$BPF_SKB_EXT_TOP/selftests/mutants"
+py="$BPF_SKB_EXT_TOP/scripts/mutate.py"
+results="$BPF_SKB_EXT_CACHE/results/mutate"
 
-git -C "$SKBX_TOP" diff --quiet -- rust ||
+git -C "$BPF_SKB_EXT_TOP" diff --quiet -- rust ||
 	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
-export SKBX_NO_RECORD=1	# one line for the whole run, not one per mutant
+export BPF_SKB_EXT_NO_RECORD=1	# one line for the whole run, not one per mutant
 lock_kernel_tree	# for the whole run: the mutants are edits of the tree
 # The series, applied and built: the Makefile's prerequisites of make mutate.
 git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"
-python3 "$py" check "$list" "$KSRC" "$SKBX_TOP" >&2 || die "fix selftests/mutants first"
+python3 "$py" check "$list" "$KSRC" "$BPF_SKB_EXT_TOP" >&2 || die "fix selftests/mutants first"
 
 mutated=
 restore() {
 	[ -n "$mutated" ] || return 0
 	case "$mutated" in
 	kernel:*) git -C "$KSRC" checkout -q -- "${mutated#kernel:}" ;;
-	module:*) git -C "$SKBX_TOP" checkout -q -- "${mutated#module:}" ;;
+	module:*) git -C "$BPF_SKB_EXT_TOP" checkout -q -- "${mutated#module:}" ;;
 	esac
 	mutated=
 }
@@ -42,7 +42,7 @@ trap restore EXIT
 
 rm -rf "$results"; mkdir -p "$results"
 report="$results/report.txt"
-names=${SKBX_MUTANTS:-$(python3 "$py" list "$list")}
+names=${BPF_SKB_EXT_MUTANTS:-$(python3 "$py" list "$list")}
 total=0 killed=0 survived=() infra=()
 # A run that never got to test anything (the mutant did not build, the
 # kernel did not boot) counts as neither killed nor survived.
@@ -55,24 +55,24 @@ for name in $names; do
 		die "no mutant named $name"
 	total=$((total + 1))
 	start=$(date +%s)
-	if [ "$side" = kernel ]; then root=$KSRC; else root=$SKBX_TOP; fi
+	if [ "$side" = kernel ]; then root=$KSRC; else root=$BPF_SKB_EXT_TOP; fi
 	python3 "$py" apply "$list" "$name" "$root" || die "mutant $name does not apply"
 	mutated="$side:$path"
 	log "mutant $total: $name ($path; tests: $tests)"
-	# The mutant's build: the mutated checkout (SKBX_TREE_AS_IS: patches/
+	# The mutant's build: the mutated checkout (BPF_SKB_EXT_TREE_AS_IS: patches/
 	# is not re-applied), the module and the suite against it. Then its
 	# named tests, stopping at the first failure, so that kills stay fast;
 	# a survivor of those faces the whole suite.
-	{ SKBX_TREE_AS_IS=1 "$SKBX_TOP/scripts/build-kernel.sh" &&
-		"$SKBX_TOP/scripts/build-module.sh" &&
-		"$SKBX_TOP/scripts/build-selftests.sh" >/dev/null &&
-		SKBX_TEST_FILTER="$tests" SKBX_STOP_AT_FAILURE=1 "$SKBX_TOP/scripts/vm-test.sh"
+	{ BPF_SKB_EXT_TREE_AS_IS=1 "$BPF_SKB_EXT_TOP/scripts/build-kernel.sh" &&
+		"$BPF_SKB_EXT_TOP/scripts/build-module.sh" &&
+		"$BPF_SKB_EXT_TOP/scripts/build-selftests.sh" >/dev/null &&
+		BPF_SKB_EXT_TEST_FILTER="$tests" BPF_SKB_EXT_STOP_AT_FAILURE=1 "$BPF_SKB_EXT_TOP/scripts/vm-test.sh"
 	} >"$results/$name.log" 2>&1
 	rc=$?
 	whole=
 	if [ "$rc" = 0 ] && ! infra_failure "$results/$name.log"; then
 		whole=" (whole suite)"
-		SKBX_STOP_AT_FAILURE=1 "$SKBX_TOP/scripts/vm-test.sh" >>"$results/$name.log" 2>&1
+		BPF_SKB_EXT_STOP_AT_FAILURE=1 "$BPF_SKB_EXT_TOP/scripts/vm-test.sh" >>"$results/$name.log" 2>&1
 		rc=$?
 	fi
 	restore
@@ -97,7 +97,7 @@ for name in $names; do
 done
 
 log "rebuilding the unmutated kernel and module"
-SKBX_TREE_AS_IS=1 "$SKBX_TOP/scripts/build-kernel.sh" >&2 && "$SKBX_TOP/scripts/build-module.sh" >&2 ||
+BPF_SKB_EXT_TREE_AS_IS=1 "$BPF_SKB_EXT_TOP/scripts/build-kernel.sh" >&2 && "$BPF_SKB_EXT_TOP/scripts/build-module.sh" >&2 ||
 	warn "the rebuild failed: run 'make kernel module' before the next run"
 
 counted=$((total - ${#infra[@]}))
@@ -105,5 +105,5 @@ summary="$killed of $counted mutants killed ($((counted ? killed * 100 / counted
 [ ${#survived[@]} -eq 0 ] || summary="$summary; survived: ${survived[*]}"
 [ ${#infra[@]} -eq 0 ] || summary="$summary; neither (build or boot failed): ${infra[*]}"
 echo "$summary" | tee -a "$report"
-SKBX_NO_RECORD= record_result "make mutate${SKBX_MUTANTS:+ SKBX_MUTANTS=\"$SKBX_MUTANTS\"}" "$summary"
+BPF_SKB_EXT_NO_RECORD= record_result "make mutate${BPF_SKB_EXT_MUTANTS:+ BPF_SKB_EXT_MUTANTS=\"$BPF_SKB_EXT_MUTANTS\"}" "$summary"
 [ ${#survived[@]} -eq 0 ]

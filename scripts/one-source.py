@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """One source for the provider module.
 
-rust/bpf_skb_meta.rs is the provider. `make series` writes it into the
-sample the series adds (samples/rust/bpf_skb_meta.rs), then calls
+rust/rust_bpf_skb_ext.rs is the provider. `make series` writes it into the
+sample the series adds (samples/rust/rust_bpf_skb_ext.rs), then calls
 `one-source.py kconfig TOP`, which derives the top-level Kconfig (for
 carrying rust/ in a tree of your own) from the sample's Kconfig entry in
 patches/. `one-source.py check TOP` (make check) fails if patches/ or
@@ -14,7 +14,7 @@ import glob
 import os
 import sys
 
-SAMPLE = "samples/rust/bpf_skb_meta.rs"
+SAMPLE = "samples/rust/rust_bpf_skb_ext.rs"
 HEADER = """\
 # SPDX-License-Identifier: GPL-2.0
 #
@@ -53,9 +53,9 @@ def kconfig(top):
     RUST; out of that block the dependency must be spelled out.
     """
     entry = "".join(added(top, "samples/rust/Kconfig"))
-    if "config SAMPLE_RUST_BPF_SKB_META\n" not in entry:
-        sys.exit("the series' samples/rust/Kconfig hunk has no SAMPLE_RUST_BPF_SKB_META")
-    entry = entry.replace("config SAMPLE_RUST_BPF_SKB_META\n", "config BPF_SKB_META_PROVIDER\n")
+    if "config SAMPLE_RUST_BPF_SKB_EXT\n" not in entry:
+        sys.exit("the series' samples/rust/Kconfig hunk has no SAMPLE_RUST_BPF_SKB_EXT")
+    entry = entry.replace("config SAMPLE_RUST_BPF_SKB_EXT\n", "config BPF_SKB_EXT_PROVIDER\n")
     entry = entry.replace("\tdepends on BPF_SKB_EXT\n", "\tdepends on RUST && BPF_SKB_EXT\n")
     return HEADER + entry.rstrip("\n") + "\n"
 
@@ -67,7 +67,7 @@ def main():
         open(os.path.join(top, "Kconfig"), "w", encoding="utf-8").write(want_kconfig)
         return 0
     bad = 0
-    ours = os.path.join(top, "rust", "bpf_skb_meta.rs")
+    ours = os.path.join(top, "rust", "rust_bpf_skb_ext.rs")
     mine = open(ours, encoding="utf-8").readlines()
     theirs = added(top, SAMPLE)
     if mine != theirs:

@@ -9,14 +9,14 @@ set -uo pipefail
 
 # The dev kernel (the Makefile's prerequisite) gives the config.
 [ -f "$KOUT/.config" ] || die "no dev kernel configured: run this through make (make prefix-builds)"
-wt="$SKBX_CACHE/prefix-tree" out="$SKBX_CACHE/prefix-build"
+wt="$BPF_SKB_EXT_CACHE/prefix-tree" out="$BPF_SKB_EXT_CACHE/prefix-build"
 git -C "$KSRC" worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
 git -C "$KSRC" worktree prune
 git -C "$KSRC" worktree add -q --detach "$wt" base || die "cannot create $wt"
 mkdir -p "$out"
 rust_env
 status=0
-for p in "$SKBX_TOP"/patches/[0-9]*.patch; do
+for p in "$BPF_SKB_EXT_TOP"/patches/[0-9]*.patch; do
 	case "$p" in */0000-*) continue ;; esac
 	git -C "$wt" am -q "$p" || die "$(basename "$p") does not apply"
 	# The dev config afresh for every prefix: olddefconfig drops the

@@ -33,7 +33,7 @@ if [ "$need_root" = 1 ] && [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-mkdir -p "$SKBX_CACHE" "$PKGS" "$TOOLS"
+mkdir -p "$BPF_SKB_EXT_CACHE" "$PKGS" "$TOOLS"
 
 if [ ${#missing[@]} -gt 0 ] || [ "$need_bpo_qemu" = 1 ]; then
 	private_apt bookworm bookworm bookworm-updates bookworm-backports
@@ -43,7 +43,7 @@ if [ ${#missing[@]} -gt 0 ] || [ "$need_bpo_qemu" = 1 ]; then
 		$(printf '%s\n' "${missing[@]:-}" | grep -vx -e qemu-system-x86 -e '' || true) >&2
 	apt-get "${PRIVATE_APT_OPTS[@]}" -y -q install --no-install-recommends \
 		-t bookworm-backports "${BACKPORT_DEBS[@]}" >&2
-	cp -n "$SKBX_CACHE"/apt/bookworm/archives/*.deb "$PKGS"/ 2>/dev/null || true
+	cp -n "$BPF_SKB_EXT_CACHE"/apt/bookworm/archives/*.deb "$PKGS"/ 2>/dev/null || true
 fi
 
 # rust-src of exactly the installed rustc's version (the kernel needs the
@@ -76,10 +76,10 @@ fi
 
 # virtiofsd is faster than 9p for the VM's root; Debian only ships it for
 # trixie (newer glibc), so build it from crates.io. Optional: vng falls back.
-if [ ! -x "$TOOLS/cargo/bin/virtiofsd" ] && [ -z "${SKBX_NO_VIRTIOFSD:-}" ]; then
+if [ ! -x "$TOOLS/cargo/bin/virtiofsd" ] && [ -z "${BPF_SKB_EXT_NO_VIRTIOFSD:-}" ]; then
 	log "installing virtiofsd into $TOOLS/cargo (optional)"
 	cargo install -q --locked --root "$TOOLS/cargo" virtiofsd >&2 ||
 		warn "virtiofsd did not build; virtme-ng will use 9p"
 fi
 
-log "toolchain ready (cache: $SKBX_CACHE)"
+log "toolchain ready (cache: $BPF_SKB_EXT_CACHE)"

@@ -10,7 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export SKBX_CACHE="$tmp/cache" SKBX_PATCHES="$tmp/patches"
+export BPF_SKB_EXT_CACHE="$tmp/cache" BPF_SKB_EXT_PATCHES="$tmp/patches"
 git() { command git -c user.name=test -c user.email=test@localhost -c init.defaultBranch=main "$@"; }
 status=0
 ok() { echo "ok    $*"; }
@@ -58,9 +58,9 @@ out=$(apply "$tmp/plain"); rc=$?
 
 # make kernel/vm-test KDIR=: a source tree builds into the cache, a tree
 # with a vmlinux (the user's own build) is used as it is.
-kdir_of() { (KDIR=$1; unset SKBX_KDIR; . "$top/scripts/lib.sh"; echo "$SKBX_KDIR"); }
+kdir_of() { (KDIR=$1; unset BPF_SKB_EXT_KDIR; . "$top/scripts/lib.sh"; echo "$BPF_SKB_EXT_KDIR"); }
 case "$(kdir_of "$tmp/wt")" in
-"$SKBX_CACHE"/build-user-*) ok "KDIR= a source tree: builds in \$SKBX_CACHE/build-user-*" ;;
+"$BPF_SKB_EXT_CACHE"/build-user-*) ok "KDIR= a source tree: builds in \$BPF_SKB_EXT_CACHE/build-user-*" ;;
 *) bad "KDIR= a source tree: $(kdir_of "$tmp/wt")" ;;
 esac
 touch "$tmp/wt/vmlinux"

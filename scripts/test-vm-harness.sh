@@ -95,14 +95,14 @@ out=$(summary "$d"); rc=$?
 
 d=$(mkres filter); verdicts "$d" hangs:ok
 echo hangs >"$d/tests.picked"
-out=$(SKBX_TEST_FILTER=han summary "$d"); rc=$?
+out=$(BPF_SKB_EXT_TEST_FILTER=han summary "$d"); rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q "filter 'han': 1 of 4 tests picked" && echo "$out" | grep -qx "1 passed, 0 failed" &&
 	ok "vm-summary: a filter is named, the tests it left out are not failures" || bad "filter: rc=$rc: $out"
 
 d=$(mkres rmmod); verdicts "$d" passes:ok fails:ok hangs:ok crashes:ok
-echo 1 >"$d/rmmod.rc"; echo "rmmod: ERROR: Module bpf_skb_meta is in use" >"$d/rmmod.log"
+echo 1 >"$d/rmmod.rc"; echo "rmmod: ERROR: Module rust_bpf_skb_ext is in use" >"$d/rmmod.log"
 out=$(summary "$d"); rc=$?
-[ $rc != 0 ] && echo "$out" | grep -q "rmmod bpf_skb_meta failed.*in use" && ! echo "$out" | grep -qx "4 passed, 0 failed" &&
+[ $rc != 0 ] && echo "$out" | grep -q "rmmod rust_bpf_skb_ext failed.*in use" && ! echo "$out" | grep -qx "4 passed, 0 failed" &&
 	ok "vm-summary: a failing rmmod fails the run" || bad "rmmod: rc=$rc: $out"
 
 d=$(mkres noscan); verdicts "$d" passes:ok fails:ok hangs:ok crashes:ok
@@ -117,9 +117,9 @@ out2=$(summary "$d2"); rc2=$?
 d=$(mkres nokmemleak); verdicts "$d" passes:ok fails:ok hangs:ok crashes:ok
 : >"$d/config"
 out=$(summary "$d"); rc=$?
-out2=$(SKBX_NO_LEAK_CHECK=1 summary "$d"); rc2=$?
+out2=$(BPF_SKB_EXT_NO_LEAK_CHECK=1 summary "$d"); rc2=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no leak check ran" && [ $rc2 = 0 ] &&
-	ok "vm-summary: a kernel without kmemleak fails unless SKBX_NO_LEAK_CHECK=1" || bad "no kmemleak: rc=$rc/$rc2: $out"
+	ok "vm-summary: a kernel without kmemleak fails unless BPF_SKB_EXT_NO_LEAK_CHECK=1" || bad "no kmemleak: rc=$rc/$rc2: $out"
 
 d=$(mkres vmfail); verdicts "$d" passes:ok fails:ok hangs:ok crashes:ok
 out=$(summary "$d" 1); rc=$?

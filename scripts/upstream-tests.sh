@@ -12,17 +12,17 @@
 # selftests/config.upstream. test_progs brings its own hook provider
 # (bpf_testmod); the Rust module is not loaded.
 set -uo pipefail
-export SKBX_PROFILE=upstream
+export BPF_SKB_EXT_PROFILE=upstream
 . "$(dirname "$0")/lib.sh"
 
-list="$SKBX_TOP/selftests/upstream-tests.list"
+list="$BPF_SKB_EXT_TOP/selftests/upstream-tests.list"
 # The kernel and test_progs are the Makefile's prerequisites (make
 # upstream-tests builds them first, with this profile).
-[ -d "$SKBX_CACHE/upstream-tests/$SKBX_PROFILE" ] ||
+[ -d "$BPF_SKB_EXT_CACHE/upstream-tests/$BPF_SKB_EXT_PROFILE" ] ||
 	die "no test_progs built: run this through make (make upstream-tests builds it first)"
 
-out="$SKBX_CACHE/upstream-tests/$SKBX_PROFILE"
-results="$SKBX_CACHE/results/upstream-tests"
+out="$BPF_SKB_EXT_CACHE/upstream-tests/$BPF_SKB_EXT_PROFILE"
+results="$BPF_SKB_EXT_CACHE/results/upstream-tests"
 rm -rf "$results"; mkdir -p "$results/tp"
 # vng hides /var/cache from the guest: test_progs, its BPF objects and test
 # modules travel in the shared results dir (hard links: no copy).
@@ -39,7 +39,7 @@ cd "$results/tp" && exec ./test_progs -a '$allow'${deny:+ -d '$deny'}
 GUEST
 chmod +x "$results/run-test-progs.sh"
 
-SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-1500} "$SKBX_TOP/scripts/vm-run.sh" "$results" \
+BPF_SKB_EXT_VM_TIMEOUT=${BPF_SKB_EXT_VM_TIMEOUT:-1500} "$BPF_SKB_EXT_TOP/scripts/vm-run.sh" "$results" \
 	"$results/vm-guest.sh" "$results" - 1200 "$results/run-test-progs.sh"
 vm_status=$?
 

@@ -27,7 +27,7 @@ if [ "$module" != - ]; then
 	if ! insmod "$module" >>"$results/guest.log" 2>&1; then
 		echo "insmod $module failed" >>"$results/guest.log"
 	fi
-	export SKB_META_MODULE=$module
+	export BPF_SKB_EXT_MODULE=$module
 fi
 # The suite's test-only module that leaks its provider registration, also
 # from guest memory.
@@ -42,7 +42,7 @@ echo $? >"$results/run.rc"
 # The provider must unload after the traffic: a failing rmmod (a buffer or
 # a reference it still holds) is a result of its own.
 if [ "$module" != - ]; then
-	rmmod bpf_skb_meta >"$results/rmmod.log" 2>&1
+	rmmod rust_bpf_skb_ext >"$results/rmmod.log" 2>&1
 	echo $? >"$results/rmmod.rc"
 fi
 # Let RCU and deferred frees settle, then look for leaks. kmemleak.scanned

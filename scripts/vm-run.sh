@@ -8,16 +8,16 @@
 #
 #   vm-run.sh RESULTS_DIR GUEST_COMMAND...
 #
-# Environment: SKBX_KDIR (kernel build dir, default the cached dev build),
-# SKBX_VM_TIMEOUT (seconds, default 900), SKBX_VM_CPUS (2), SKBX_VM_MEM (2G),
-# SKBX_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark),
-# SKBX_VM_APPEND (kernel command line instead of the debug profile's),
-# SKBX_VM_FS (9p, the default, or virtiofs).
+# Environment: BPF_SKB_EXT_KDIR (kernel build dir, default the cached dev build),
+# BPF_SKB_EXT_VM_TIMEOUT (seconds, default 900), BPF_SKB_EXT_VM_CPUS (2), BPF_SKB_EXT_VM_MEM (2G),
+# BPF_SKB_EXT_VM_QEMU_OPTS (extra qemu options, e.g. -icount for the benchmark),
+# BPF_SKB_EXT_VM_APPEND (kernel command line instead of the debug profile's),
+# BPF_SKB_EXT_VM_FS (9p, the default, or virtiofs).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 results=$1; shift
-kdir=${SKBX_KDIR:-$KOUT}
+kdir=${BPF_SKB_EXT_KDIR:-$KOUT}
 image="$kdir/arch/x86/boot/bzImage"
 [ -f "$image" ] || die "no kernel image at $image (run 'make kernel', or pass KDIR=)"
 mkdir -p "$results"
@@ -25,8 +25,8 @@ mkdir -p "$results"
 # paths (/var/cache, /tmp): whatever the guest runs travels in the results
 # dir, which is shared read-write. The callers copy binaries there; the
 # guest script comes along here.
-cp "$SKBX_TOP/scripts/vm-guest.sh" "$results/vm-guest.sh"
-vm_timeout=${SKBX_VM_TIMEOUT:-900}
+cp "$BPF_SKB_EXT_TOP/scripts/vm-guest.sh" "$results/vm-guest.sh"
+vm_timeout=${BPF_SKB_EXT_VM_TIMEOUT:-900}
 VNG="$TOOLS/venv/bin/vng"
 export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 
@@ -38,7 +38,7 @@ export PATH="$TOOLS/venv/bin:$TOOLS/cargo/bin:$PATH"	# vng's helpers, virtiofsd
 # CONFIG_DEFAULT_HUNG_TASK_TIMEOUT, a stalled workqueue: thresholds doubled
 # from the defaults, a TCG guest on a busy host is slow, not hung).
 # slub_debug on every cache doubles the boot time under TCG.
-append=${SKBX_VM_APPEND:-"slab_nomerge slub_debug=FZPU,skbuff_ext_cache kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 watchdog_thresh=20 workqueue.watchdog_thresh=60 printk.time=1"}
+append=${BPF_SKB_EXT_VM_APPEND:-"slab_nomerge slub_debug=FZPU,skbuff_ext_cache kfence.sample_interval=5 softlockup_panic=1 hung_task_panic=1 watchdog_thresh=20 workqueue.watchdog_thresh=60 printk.time=1"}
 # KUnit suites wait for the test suite to run them through debugfs: the C
 # suite, the Rust provider abstraction's and the Rust module parameters'
 # (rust_kernel_module_param, whose cases are not named *bpf_skb*, so no
@@ -49,8 +49,8 @@ append="$append kunit.autorun=0"
 # guest can hang at "Decompressing Linux...". The answer is cached per host
 # kernel and qemu version.
 kvm_opt=--disable-kvm
-probe="$SKBX_CACHE/kvm-probe.$(uname -r).$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
-if [ -e /dev/kvm ] && [ -z "${SKBX_NO_KVM:-}" ]; then
+probe="$BPF_SKB_EXT_CACHE/kvm-probe.$(uname -r).$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
+if [ -e /dev/kvm ] && [ -z "${BPF_SKB_EXT_NO_KVM:-}" ]; then
 	if [ ! -f "$probe" ]; then
 		log "probing KVM (30 s at most)"
 		if timeout -k 5 30 "$VNG" --run "$image" --memory 512M --exec true </dev/null >/dev/null 2>&1; then
@@ -69,14 +69,14 @@ log "booting $(basename "$image") from $kdir under $accel (timeout ${vm_timeout}
 # memory after a few hours of uptime (every process, vm-tests, python3,
 # ls, segfaulting at random addresses; the same kernels and binaries run
 # cleanly over 9p, and ran cleanly over virtiofs earlier the same day).
-# SKBX_VM_FS=virtiofs goes back to vng's default.
+# BPF_SKB_EXT_VM_FS=virtiofs goes back to vng's default.
 fs_opt=--force-9p
-[ "${SKBX_VM_FS:-9p}" = virtiofs ] && fs_opt=
+[ "${BPF_SKB_EXT_VM_FS:-9p}" = virtiofs ] && fs_opt=
 
 start=$(date +%s.%N)
 timeout -k 15 "$vm_timeout" "$VNG" --run "$image" $kvm_opt $fs_opt --verbose \
-	--cpus "${SKBX_VM_CPUS:-2}" --memory "${SKBX_VM_MEM:-2G}" \
-	--rwdir "$results" --cwd "$results" --append "$append" ${SKBX_VM_QEMU_OPTS:+--qemu-opts "$SKBX_VM_QEMU_OPTS"} \
+	--cpus "${BPF_SKB_EXT_VM_CPUS:-2}" --memory "${BPF_SKB_EXT_VM_MEM:-2G}" \
+	--rwdir "$results" --cwd "$results" --append "$append" ${BPF_SKB_EXT_VM_QEMU_OPTS:+--qemu-opts "$BPF_SKB_EXT_VM_QEMU_OPTS"} \
 	--exec "$*" </dev/null >"$results/console.log" 2>&1
 rc=$?
 end=$(date +%s.%N)
@@ -94,13 +94,13 @@ esac
 # print "BUG: soft lockup", "BUG: workqueue lockup" and "INFO: task ...
 # blocked"; a bare "hung_task" would also match a kernel without the
 # detector refusing hung_task_panic=1 from the command line.
-# SKBX_KCSAN_SCOPE (make vm-test-kcsan): a regex of the functions under
+# BPF_SKB_EXT_KCSAN_SCOPE (make vm-test-kcsan): a regex of the functions under
 # test; KCSAN reports of races between two other functions (the stack has
 # many benign ones) are listed, not failed.
 kcsan_elsewhere=
-if [ -n "${SKBX_KCSAN_SCOPE:-}" ]; then
+if [ -n "${BPF_SKB_EXT_KCSAN_SCOPE:-}" ]; then
 	kcsan_elsewhere=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
-		grep -E 'BUG: KCSAN: ' | grep -vE "$SKBX_KCSAN_SCOPE" | sort -u)
+		grep -E 'BUG: KCSAN: ' | grep -vE "$BPF_SKB_EXT_KCSAN_SCOPE" | sort -u)
 fi
 splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
 	grep -vE '^(\[ *[0-9.]+\] )?(Kernel c|C)ommand line:' |
@@ -108,7 +108,7 @@ splats=$(cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
 	grep -E 'BUG:|WARNING:|Oops|refcount_t|KFENCE|suspected memory leak|Kernel panic|general protection|UBSAN|INFO: (task|rcu)' |
 	sort -u)
 if [ -n "$kcsan_elsewhere" ]; then
-	echo "KCSAN reports outside $SKBX_KCSAN_SCOPE (listed, not failed):" >&2
+	echo "KCSAN reports outside $BPF_SKB_EXT_KCSAN_SCOPE (listed, not failed):" >&2
 	printf '  %s\n' "$kcsan_elsewhere" | head -20 >&2
 fi
 if [ -n "$splats" ]; then

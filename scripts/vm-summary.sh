@@ -24,7 +24,7 @@ if [ "$failed" -gt 0 ]; then
 fi
 status=0
 # Every listed test must have run: a crash, a VM timeout or a hang leaves
-# names without a verdict. A filter (SKBX_TEST_FILTER) is named, not failed.
+# names without a verdict. A filter (BPF_SKB_EXT_TEST_FILTER) is named, not failed.
 if [ -s "$results/tests.list" ]; then
 	listed=$(wc -l <"$results/tests.list")
 	ran=$(grep -oE '^test .* \.\.\. (ok|FAILED)$' "$results/run.log" | sed -E 's/^test (.*) \.\.\. .*/\1/' | sort -u)
@@ -35,8 +35,8 @@ if [ -s "$results/tests.list" ]; then
 		failed=$((failed + $(printf '%s\n' $missing | wc -l)))
 		status=1
 	fi
-	if [ -n "${SKBX_TEST_FILTER:-}" ]; then
-		echo "filter '$SKBX_TEST_FILTER': $(wc -l <"$results/tests.picked") of $listed tests picked"
+	if [ -n "${BPF_SKB_EXT_TEST_FILTER:-}" ]; then
+		echo "filter '$BPF_SKB_EXT_TEST_FILTER': $(wc -l <"$results/tests.picked") of $listed tests picked"
 	fi
 else
 	warn "the guest never listed the tests (results/tests.list missing)"
@@ -44,7 +44,7 @@ else
 fi
 # The provider unloads after the suite, and kmemleak really scanned.
 if [ "$(cat "$results/rmmod.rc" 2>/dev/null)" != 0 ]; then
-	warn "rmmod bpf_skb_meta failed after the suite: $(cat "$results/rmmod.log" 2>/dev/null)"
+	warn "rmmod rust_bpf_skb_ext failed after the suite: $(cat "$results/rmmod.log" 2>/dev/null)"
 	status=1
 fi
 if grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kconfig" 2>/dev/null; then
@@ -54,8 +54,8 @@ if grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kconfig" 2>/dev/null; then
 	else
 		echo "kmemleak: $(cat "$results/kmemleak.scanned") after the suite, no leak reported"
 	fi
-elif [ -z "${SKBX_NO_LEAK_CHECK:-}" ]; then
-	warn "the kernel has no kmemleak (CONFIG_DEBUG_KMEMLEAK): no leak check ran (SKBX_NO_LEAK_CHECK=1 accepts that)"
+elif [ -z "${BPF_SKB_EXT_NO_LEAK_CHECK:-}" ]; then
+	warn "the kernel has no kmemleak (CONFIG_DEBUG_KMEMLEAK): no leak check ran (BPF_SKB_EXT_NO_LEAK_CHECK=1 accepts that)"
 	status=1
 fi
 if [ "$rc" != 0 ]; then

@@ -6,23 +6,23 @@
 # reading at once, the provider reloaded under traffic, the counters read
 # while they move, a provider registered while the last one's hooks run.
 # A KCSAN report ("BUG: KCSAN: data-race in f / g") that names the
-# extension's code (SKBX_KCSAN_SCOPE) fails the run; races between two
+# extension's code (BPF_SKB_EXT_KCSAN_SCOPE) fails the run; races between two
 # other functions of the stack are listed, not failed.
 #
-# SKBX_TEST_FILTER= picks other tests (comma-separated name filters).
+# BPF_SKB_EXT_TEST_FILTER= picks other tests (comma-separated name filters).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-export SKBX_PROFILE=kcsan
-export SKBX_TEST_FILTER=${SKBX_TEST_FILTER:-stress_flows_clones_and_reloads,module_reload_under_traffic,peak_counts_two_cpus_tagging_at_once,counters_follow_tagged_packets_in_flight,kunit_lifetime,kunit_provider_hooks,clone_shares_tag}
-export SKBX_KCSAN_SCOPE=${SKBX_KCSAN_SCOPE:-bpf_skb_meta|bpf_skb_ext|skb_ext|bpf_dynptr|skb_scrub_packet}
-export SKBX_TEST_TIMEOUT=${SKBX_TEST_TIMEOUT:-600}
-export SKBX_SUITE_TIMEOUT=${SKBX_SUITE_TIMEOUT:-2400}
-export SKBX_VM_TIMEOUT=${SKBX_VM_TIMEOUT:-2700}
-"$SKBX_TOP/scripts/vm-test.sh"
+export BPF_SKB_EXT_PROFILE=kcsan
+export BPF_SKB_EXT_TEST_FILTER=${BPF_SKB_EXT_TEST_FILTER:-stress_flows_clones_and_reloads,module_reload_under_traffic,peak_counts_two_cpus_tagging_at_once,counters_follow_tagged_packets_in_flight,kunit_lifetime,kunit_provider_hooks,clone_shares_tag}
+export BPF_SKB_EXT_KCSAN_SCOPE=${BPF_SKB_EXT_KCSAN_SCOPE:-bpf_skb_ext|skb_ext|bpf_dynptr|skb_scrub_packet}
+export BPF_SKB_EXT_TEST_TIMEOUT=${BPF_SKB_EXT_TEST_TIMEOUT:-600}
+export BPF_SKB_EXT_SUITE_TIMEOUT=${BPF_SKB_EXT_SUITE_TIMEOUT:-2400}
+export BPF_SKB_EXT_VM_TIMEOUT=${BPF_SKB_EXT_VM_TIMEOUT:-2700}
+"$BPF_SKB_EXT_TOP/scripts/vm-test.sh"
 status=$?
 # A run that passes without KCSAN proves nothing about it.
-results="$SKBX_CACHE/results/vm-test"
+results="$BPF_SKB_EXT_CACHE/results/vm-test"
 if ! cat "$results/console.log" "$results/dmesg.log" 2>/dev/null | grep -q 'kcsan: enabled early'; then
 	warn "KCSAN did not start in the guest ($results/console.log): the run does not count"
 	status=1

@@ -4,7 +4,7 @@
 //!
 //! `vmlinux.h` must come from the BTF of the kernel under test, so that new
 //! UAPI (BPF_DYNPTR_SKB_EXT_F) is visible: the Makefile dumps it with bpftool
-//! and passes its directory in `SKB_META_VMLINUX_DIR`.
+//! and passes its directory in `BPF_SKB_EXT_VMLINUX_DIR`.
 use std::{env, path::PathBuf};
 
 use libbpf_cargo::SkeletonBuilder;
@@ -18,16 +18,16 @@ const SOURCES: [(&str, &str); 5] = [
 ];
 
 fn main() {
-    let vmlinux_dir = env::var("SKB_META_VMLINUX_DIR").unwrap_or_else(|_| {
+    let vmlinux_dir = env::var("BPF_SKB_EXT_VMLINUX_DIR").unwrap_or_else(|_| {
         panic!(
-            "SKB_META_VMLINUX_DIR is not set: build through `make selftests`, which dumps \
+            "BPF_SKB_EXT_VMLINUX_DIR is not set: build through `make selftests`, which dumps \
              vmlinux.h from the kernel under test"
         )
     });
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR must be set by cargo"));
     // Debian 12's clang-19 (scripts/setup.sh installs it): clang 14 emits no BTF type tags,
     // so a `__kptr` map field (the crypto context) would be a plain integer to the verifier.
-    let clang = env::var("SKB_META_CLANG").unwrap_or_else(|_| {
+    let clang = env::var("BPF_SKB_EXT_CLANG").unwrap_or_else(|_| {
         if std::path::Path::new("/usr/bin/clang-19").exists() {
             "clang-19".into()
         } else {
@@ -41,7 +41,7 @@ fn main() {
             .clang_args([
                 "-I",
                 &vmlinux_dir,
-                // The headers every object shares (common.bpf.h, skb_meta.h, ...).
+                // The headers every object shares (common.bpf.h, bpf_skb_ext.h, ...).
                 "-I",
                 "src/bpf",
                 "-Wall",
@@ -52,10 +52,10 @@ fn main() {
             .unwrap_or_else(|e| panic!("building {src} failed: {e}"));
         println!("cargo:rerun-if-changed={src}");
     }
-    for header in ["common.bpf.h", "skb_meta.h", "tag.bpf.h", "kfuncs.h"] {
+    for header in ["common.bpf.h", "bpf_skb_ext.h", "tag.bpf.h", "kfuncs.h"] {
         println!("cargo:rerun-if-changed=src/bpf/{header}");
     }
-    println!("cargo:rerun-if-env-changed=SKB_META_VMLINUX_DIR");
-    println!("cargo:rerun-if-env-changed=SKB_META_CLANG");
+    println!("cargo:rerun-if-env-changed=BPF_SKB_EXT_VMLINUX_DIR");
+    println!("cargo:rerun-if-env-changed=BPF_SKB_EXT_CLANG");
     println!("cargo:rerun-if-changed={vmlinux_dir}/vmlinux.h");
 }

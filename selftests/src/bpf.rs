@@ -93,7 +93,7 @@ pub trait CommonBss {
     fn cfg_clone_ifindex(&mut self) -> &mut u32;
 }
 
-/// What one hook saw (`struct hook_stats`, `src/bpf/skb_meta.h`), the same type whichever
+/// What one hook saw (`struct hook_stats`, `src/bpf/bpf_skb_ext.h`), the same type whichever
 /// area's skeleton it comes from: each area's `types::hook_stats` converts into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HookStats {
@@ -134,7 +134,7 @@ pub struct HookStats {
 /// A bpffs for programs that iproute2 loads by path. `ip -n` remounts /sys in its own mount
 /// namespace, which hides /sys/fs/bpf, so this one lives under /run.
 pub fn bpffs() -> Result<&'static str> {
-    const DIR: &str = "/run/skbx-bpffs";
+    const DIR: &str = "/run/bpf-skb-ext-bpffs";
     let mounts = fs::read_to_string("/proc/self/mounts")?;
     if !mounts.lines().any(|l| l.split(' ').nth(1) == Some(DIR)) {
         fs::create_dir_all(DIR)?;

@@ -160,7 +160,7 @@ pub const TAG_SIZE: usize = 64;
 /// First four bytes of every tag.
 pub const TAG_MAGIC: u32 = 0x5eb7_a9c1;
 
-/// `cfg_write_mode`: how the BPF writers write a tag (`WRITE_*` in `skb_meta.h`).
+/// `cfg_write_mode`: how the BPF writers write a tag (`WRITE_*` in `bpf_skb_ext.h`).
 pub mod write_mode {
     /// `bpf_dynptr_write()`.
     pub const DYNPTR: u32 = 0;

@@ -4,12 +4,13 @@
 use super::*;
 
 /// Its name.
-pub const NAME: &str = "bpf_skb_meta";
-const DEBUGFS: &str = "/sys/kernel/debug/bpf_skb_meta";
+pub const NAME: &str = "rust_bpf_skb_ext";
+const DEBUGFS: &str = "/sys/kernel/debug/bpf_skb_ext";
 
-/// Path of the module object, from `SKB_META_MODULE`.
+/// Path of the module object, from `BPF_SKB_EXT_MODULE`.
 pub fn path() -> Result<String> {
-    std::env::var("SKB_META_MODULE").context("SKB_META_MODULE (path of bpf_skb_meta.ko) is not set")
+    std::env::var("BPF_SKB_EXT_MODULE")
+        .context("BPF_SKB_EXT_MODULE (path of rust_bpf_skb_ext.ko) is not set")
 }
 
 /// Whether it is loaded.
@@ -78,7 +79,7 @@ pub fn counter(name: &str) -> Result<u64> {
 }
 
 /// The netns policy: a module parameter that shows in sysfs.
-pub const POLICY: &str = "/sys/module/bpf_skb_meta/parameters/drop_across_netns";
+pub const POLICY: &str = "/sys/module/rust_bpf_skb_ext/parameters/drop_across_netns";
 
 /// Sets the netns policy through sysfs.
 pub fn set_drop_across_netns(drop: bool) -> Result<()> {

@@ -33,7 +33,7 @@ impl Netns {
     /// Creates a namespace with loopback up.
     pub fn new(tag: &str) -> Result<Self> {
         let name = format!(
-            "skbx-{tag}-{}-{}",
+            "bpf-skb-ext-{tag}-{}-{}",
             std::process::id(),
             NS_SEQ.fetch_add(1, Ordering::Relaxed)
         );

@@ -4,8 +4,8 @@
 
 use std::{collections::BTreeSet, mem::MaybeUninit};
 
+use bpf_skb_ext_selftests::{hooks, kfunc, lifetime, provider, write_mode, TAG_MAGIC, TAG_SIZE};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use skb_meta_selftests::{hooks, kfunc, lifetime, provider, write_mode, TAG_MAGIC, TAG_SIZE};
 
 /// The Rust constants agree with the header the BPF programs are built from: every area's
 /// skeleton sizes the tag from it, and the defines must match.
@@ -25,14 +25,14 @@ fn tag_layout_matches_bpf_header() {
     ] {
         assert_eq!(len, TAG_SIZE, "tag size in the {area} skeleton");
     }
-    let header = include_str!("../src/bpf/skb_meta.h");
+    let header = include_str!("../src/bpf/bpf_skb_ext.h");
     assert!(
         header.contains(&format!("#define TAG_SIZE {TAG_SIZE}\n")),
-        "TAG_SIZE differs from src/bpf/skb_meta.h"
+        "TAG_SIZE differs from src/bpf/bpf_skb_ext.h"
     );
     assert!(
         header.contains(&format!("#define TAG_MAGIC {TAG_MAGIC:#x}u\n")),
-        "TAG_MAGIC differs from src/bpf/skb_meta.h"
+        "TAG_MAGIC differs from src/bpf/bpf_skb_ext.h"
     );
     for (name, value) in [
         ("WRITE_DYNPTR", write_mode::DYNPTR),
@@ -41,7 +41,7 @@ fn tag_layout_matches_bpf_header() {
     ] {
         assert!(
             header.contains(&format!("#define {name} {value}\t")),
-            "{name} differs from src/bpf/skb_meta.h"
+            "{name} differs from src/bpf/bpf_skb_ext.h"
         );
     }
 }

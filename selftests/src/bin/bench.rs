@@ -35,12 +35,12 @@ use std::{
 };
 
 use anyhow::{bail, ensure, Context, Result};
+use bpf_skb_ext_selftests::{
+    attach_cgroup, bench_skel, module, udp_rx, Netns, Pair, ADDR_B, VETH_A, VETH_B,
+};
 use libbpf_rs::{
     skel::{OpenSkel, SkelBuilder},
     MapCore,
-};
-use skb_meta_selftests::{
-    attach_cgroup, bench_skel, module, udp_rx, Netns, Pair, ADDR_B, VETH_A, VETH_B,
 };
 
 const PORT: u16 = 9100;
@@ -602,13 +602,13 @@ fn calibrate() {
     println!("calibrate_loop_1x: 1e8 instructions, calibrate_loop_3x: 3e8 instructions");
 }
 
-/// Sends `cmd` to `perf record --control fifo:CTL,ACK` (paths in `SKBX_PERF_CTL` and
-/// `SKBX_PERF_ACK`) and waits for its acknowledgement; nothing without them.
+/// Sends `cmd` to `perf record --control fifo:CTL,ACK` (paths in `BPF_SKB_EXT_PERF_CTL` and
+/// `BPF_SKB_EXT_PERF_ACK`) and waits for its acknowledgement; nothing without them.
 fn perf_control(cmd: &str) -> Result<()> {
     use std::io::{Read, Write};
     let (Ok(ctl), Ok(ack)) = (
-        std::env::var("SKBX_PERF_CTL"),
-        std::env::var("SKBX_PERF_ACK"),
+        std::env::var("BPF_SKB_EXT_PERF_CTL"),
+        std::env::var("BPF_SKB_EXT_PERF_ACK"),
     ) else {
         return Ok(());
     };

@@ -6,7 +6,7 @@
 use std::{collections::BTreeMap, fs, mem::MaybeUninit, thread, time::Duration};
 
 use anyhow::Result;
-use skb_meta_selftests::{
+use bpf_skb_ext_selftests::{
     attach_cgroup, load_skel, module, results, udp_flow, udp_send, Pair, ADDR_B, TAG_MAGIC, VETH_B,
 };
 

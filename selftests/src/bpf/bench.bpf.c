@@ -17,7 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
-#include "skb_meta.h"
+#include "bpf_skb_ext.h"
 #include "tag.bpf.h"
 #include "kfuncs.h"
 

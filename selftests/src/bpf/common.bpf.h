@@ -14,15 +14,15 @@
  * object has these programs and this .bss, and a test loads only the
  * programs it names.
  */
-#ifndef SKB_META_COMMON_BPF_H
-#define SKB_META_COMMON_BPF_H
+#ifndef BPF_SKB_EXT_COMMON_BPF_H
+#define BPF_SKB_EXT_COMMON_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
-#include "skb_meta.h"
+#include "bpf_skb_ext.h"
 #include "tag.bpf.h"
 #include "kfuncs.h"
 
@@ -132,7 +132,7 @@ static __always_inline bool match_port(struct __sk_buff *skb, __u32 l3)
 	return bpf_ntohs(dport) == cfg_port;
 }
 
-/* The packet's identity (PKT_ID_* in skb_meta.h); false if it has none. */
+/* The packet's identity (PKT_ID_* in bpf_skb_ext.h); false if it has none. */
 static __always_inline bool packet_id(struct __sk_buff *skb, __u32 l3, __u32 *id,
 				      __u8 *proto)
 {

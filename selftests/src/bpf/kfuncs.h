@@ -4,8 +4,8 @@
  * An unused declaration costs nothing (clang emits only the externs a
  * program references).
  */
-#ifndef SKB_META_KFUNCS_H
-#define SKB_META_KFUNCS_H
+#ifndef BPF_SKB_EXT_KFUNCS_H
+#define BPF_SKB_EXT_KFUNCS_H
 
 /* Not in every kernel's BTF (the bench profile has no BPF crypto). */
 struct bpf_crypto_ctx;

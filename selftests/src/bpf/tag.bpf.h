@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The tag the BPF programs write and check: TAG_MAGIC, a sequence number,
- * the identity of the packet it was written on (PKT_ID_* in skb_meta.h),
+ * the identity of the packet it was written on (PKT_ID_* in bpf_skb_ext.h),
  * and 52 bytes derived from the identity. The sequence number alone can be
  * rewritten (bytes 4-7): the tag stays well-formed only if the other 60
  * bytes were kept. BPF side only (needs __always_inline).
  */
-#ifndef SKB_META_TAG_BPF_H
-#define SKB_META_TAG_BPF_H
+#ifndef BPF_SKB_EXT_TAG_BPF_H
+#define BPF_SKB_EXT_TAG_BPF_H
 
-#include "skb_meta.h"
+#include "bpf_skb_ext.h"
 
 static __always_inline __u8 tag_byte(__u32 id, int i)
 {

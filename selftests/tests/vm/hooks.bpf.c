@@ -195,7 +195,7 @@ int reject_write_rdonly_slice(struct __sk_buff *skb)
  * untagged packets (-ENOENT) are counted as read_zero, allocating nothing.
  */
 /* Was a tag read where packets are observed written on this packet? The
- * packet's identity (PKT_ID_* in skb_meta.h) from its network header, read
+ * packet's identity (PKT_ID_* in bpf_skb_ext.h) from its network header, read
  * with bpf_probe_read_kernel(): observers have a struct sk_buff, not the
  * packet access of an skb program.
  */

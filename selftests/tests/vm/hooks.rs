@@ -3,13 +3,13 @@
 //! it as plain memory of the packet (slices, packet pointers, no unclone).
 
 use super::*;
-use skb_meta_selftests::hooks::types::{bss, hook_stats};
+use bpf_skb_ext_selftests::hooks::types::{bss, hook_stats};
 
-const VM: &str = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`";
+const VM: &str = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`";
 
 /// Packets of a UDP flow tagged at tc ingress reach cgroup_skb ingress with all 64 bytes.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     let _ = VM;
     fresh_module()?;
@@ -17,7 +17,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
     let skel = load_skel!(hooks, obj, 7001, ["tc_write", "cg_read"]);
     let p = Pair::new("udp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
     let got4 = udp_flow(&p.a, &p.b, ADDR_B, 7001, 100, 200)?;
     let got6 = udp_flow(&p.a, &p.b, ADDR6_B, 7001, 50, 1200)?;
@@ -47,14 +47,14 @@ fn tc_ingress_writes_cgroup_ingress_reads_udp() -> Result<()> {
 
 /// The same over TCP: every segment that reaches the socket carries its tag.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(hooks, obj, 7002, ["tc_write", "cg_read"]);
     let p = Pair::new("tcp")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
     let bytes = tcp_flow(&p.a, &p.b, ADDR_B, 7002, 1 << 20)?;
     check_eq!(bytes, 1 << 20, "bytes received");
@@ -85,7 +85,7 @@ fn tc_ingress_writes_cgroup_ingress_reads_tcp() -> Result<()> {
 
 /// cgroup_skb egress writes, tc egress of the same host reads.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn cgroup_egress_writes_tc_egress_reads() -> Result<()> {
     cgroup_egress_write_run(write_mode::DYNPTR, 7003)
 }
@@ -93,7 +93,7 @@ fn cgroup_egress_writes_tc_egress_reads() -> Result<()> {
 /// The same through `bpf_dynptr_slice_rdwr()`: the extension is not packet data, so a
 /// writable slice works in cgroup_skb, whose packet data is read-only.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn cgroup_egress_slice_writes_tc_egress_reads() -> Result<()> {
     cgroup_egress_write_run(write_mode::SLICE, 7033)
 }
@@ -105,7 +105,7 @@ fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("cgeg")?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_read, "egress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_write)?;
 
     check_eq!(
         udp_flow(&p.a, &p.b, ADDR_B, port, 80, 100)?,
@@ -137,7 +137,7 @@ fn cgroup_egress_write_run(mode: u32, port: u16) -> Result<()> {
 /// Writing the extension keeps packet pointers valid (the program reads the IPv4 header
 /// through a pointer taken before the write; the verifier used to reject it).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn extension_write_keeps_packet_pointers() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -173,7 +173,7 @@ fn xlated_len(name: &str) -> Result<u64> {
 /// unclone prologue (`bpf_skb_pull_data()` on every cloned skb, which tc used to run before a
 /// program that only writes the extension). Same program with a read-only slice: same length.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn writable_extension_slice_needs_no_unclone() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -202,7 +202,7 @@ fn writable_extension_slice_needs_no_unclone() -> Result<()> {
 /// tc actions (SCHED_ACT: act_bpf behind a matchall filter) write the tag at A's egress and
 /// read it at B's ingress, as classifiers do.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn tc_actions_write_and_read() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -245,7 +245,7 @@ fn tc_actions_write_and_read() -> Result<()> {
 /// Lightweight tunnel programs: a route's `encap bpf out` program tags locally sent
 /// packets, its `xmit` program reads the tag on the same packet, and tc at the peer sees it.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
     lwt_out_write_run(write_mode::DYNPTR, 7019)
 }
@@ -253,7 +253,7 @@ fn lwt_out_writes_lwt_xmit_reads() -> Result<()> {
 /// The same through `bpf_dynptr_slice_rdwr()`: lwt out may not write packet data, but the
 /// extension is not packet data.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn lwt_out_slice_writes_lwt_xmit_reads() -> Result<()> {
     lwt_out_write_run(write_mode::SLICE, 7036)
 }
@@ -308,7 +308,7 @@ fn expect_rejected(prog: &str) -> Result<String> {
     LOG.lock().unwrap().clear();
     libbpf_rs::set_print(Some((PrintLevel::Debug, capture_libbpf)));
     let mut obj = MaybeUninit::uninit();
-    let mut open = skb_meta_selftests::hooks::HooksSkelBuilder::default().open(&mut obj)?;
+    let mut open = bpf_skb_ext_selftests::hooks::HooksSkelBuilder::default().open(&mut obj)?;
     for mut p in open.open_object_mut().progs_mut() {
         let on = p.name().to_string_lossy() == prog;
         p.set_autoload(on);
@@ -332,7 +332,7 @@ fn expect_rejected_with(prog: &str, msg: &str) -> Result<()> {
 
 /// An access past a slice's length is rejected by the verifier.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_access_past_slice() -> Result<()> {
     expect_rejected_with(
         "reject_slice_past_len",
@@ -342,21 +342,21 @@ fn verifier_rejects_access_past_slice() -> Result<()> {
 
 /// A slice used after bpf_clone_redirect() is rejected: the helper invalidates it.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_slice_after_clone_redirect() -> Result<()> {
     expect_rejected_with("reject_slice_after_clone", "invalid mem access 'scalar'")
 }
 
 /// A write through a read-only slice is rejected.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_write_through_rdonly_slice() -> Result<()> {
     expect_rejected_with("reject_write_rdonly_slice", "cannot write into")
 }
 
 /// A writable slice in a read-only hook (socket filter) is refused at load time.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_writable_slice_in_socket_filter() -> Result<()> {
     expect_rejected_with(
         "reject_sock_slice_rdwr",
@@ -366,7 +366,7 @@ fn verifier_rejects_writable_slice_in_socket_filter() -> Result<()> {
 
 /// A bpf_dynptr_write() to the extension in a socket filter is refused at load time.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_write_in_socket_filter() -> Result<()> {
     expect_rejected_with(
         "reject_write_in_socket_filter",
@@ -376,7 +376,7 @@ fn verifier_rejects_write_in_socket_filter() -> Result<()> {
 
 /// Tracing programs read the extension only: a write is refused at load time.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_write_in_tracing() -> Result<()> {
     expect_rejected_with(
         "reject_write_in_tracing",
@@ -386,7 +386,7 @@ fn verifier_rejects_write_in_tracing() -> Result<()> {
 
 /// LSM programs read the extension only: a writable slice is refused at load time.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_writable_slice_in_lsm() -> Result<()> {
     expect_rejected_with(
         "reject_slice_rdwr_in_lsm",
@@ -396,7 +396,7 @@ fn verifier_rejects_writable_slice_in_lsm() -> Result<()> {
 
 /// The kfunc in a program type outside the hook table does not load.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
     expect_rejected_with(
         "reject_wrong_prog_type",
@@ -407,7 +407,7 @@ fn verifier_rejects_kfunc_in_sk_skb() -> Result<()> {
 /// Socket filters read the tag (their writes are refused at load time:
 /// `verifier_rejects_write_in_socket_filter`).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn socket_filter_reads_but_cannot_write() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -439,7 +439,7 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
         let tx = std::net::UdpSocket::bind("0.0.0.0:0")?;
         for _ in 0..20 {
             let mut msg = *b"id..hello";
-            msg[..4].copy_from_slice(&skb_meta_selftests::next_datagram_id().to_be_bytes());
+            msg[..4].copy_from_slice(&bpf_skb_ext_selftests::next_datagram_id().to_be_bytes());
             tx.send_to(&msg, format!("{ADDR_B}:7010"))?;
         }
         Ok(())
@@ -465,7 +465,7 @@ fn socket_filter_reads_but_cannot_write() -> Result<()> {
 /// dropped at tc ingress, with SKB_DROP_REASON_TC_INGRESS; its dynptr is read-only, and the
 /// untagged packets it sees allocate nothing.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn tracing_reads_the_tag_of_dropped_packets() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -529,7 +529,7 @@ fn check_observer(r: &bss, stats: &hook_stats, want: u64, where_: &str) -> Resul
 
 /// An LSM program on socket_sock_rcv_skb reads the tag of the packets a socket admits.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -548,7 +548,7 @@ fn lsm_reads_the_tag_at_socket_receive() -> Result<()> {
 
 /// A netfilter program at LOCAL_IN reads the tag from its context's skb.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -579,14 +579,14 @@ fn netfilter_reads_the_tag_at_local_in() -> Result<()> {
 /// A sock_ops program reads the tag of incoming TCP segments in the header-option callback,
 /// from the kernel context's skb.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(hooks, obj, 7047, ["tc_write", "sockops_read"]);
     let p = Pair::new("sockops")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
-    let _ops = skb_meta_selftests::attach_cgroup(&skel.progs.sockops_read)?;
+    let _ops = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.sockops_read)?;
     check_eq!(
         tcp_flow(&p.a, &p.b, ADDR_B, 7047, 256 << 10)?,
         256 << 10,
@@ -627,7 +627,7 @@ fn sock_ops_reads_the_tag_of_incoming_segments() -> Result<()> {
 /// is refused at load time; consume_skb, like kfree_skb (`tracing_reads_the_tag_of_dropped_packets`),
 /// is allowed.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_refuses_the_kfunc_where_the_skb_may_be_freed() -> Result<()> {
     expect_rejected_with(
         "reject_read_at_net_dev_xmit",
@@ -642,7 +642,7 @@ fn verifier_refuses_the_kfunc_where_the_skb_may_be_freed() -> Result<()> {
 /// net_dev_xmit then reports that skb, already freed. kfree_skb reads every tag while the skb is
 /// alive; net_dev_xmit (comparing addresses only) fires for the same skb afterwards, every time.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn net_dev_xmit_reports_skbs_already_freed() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -675,7 +675,7 @@ fn net_dev_xmit_reports_skbs_already_freed() -> Result<()> {
 /// extension in every program type that may only read it (socket filter, tracing, LSM,
 /// netfilter, sock_ops); the reading ones load.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
     let mut failed = Vec::new();
     for prog in [
@@ -728,7 +728,7 @@ fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
 /// A global function sees a dynptr argument as a plain local one: an extension dynptr passed to
 /// one is refused (its slices would outlive bpf_clone_redirect() there).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_refuses_extension_dynptr_to_global_subprog() -> Result<()> {
     expect_rejected_with(
         "reject_ext_to_global_subprog",
@@ -740,7 +740,7 @@ fn verifier_refuses_extension_dynptr_to_global_subprog() -> Result<()> {
 /// static or global subprogram after the caller took the slice, and a slice taken in a static
 /// subprogram before its own clone.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_invalidates_slices_across_subprog_clones() -> Result<()> {
     for prog in [
         "reject_slice_after_static_clone",
@@ -757,7 +757,7 @@ fn verifier_invalidates_slices_across_subprog_clones() -> Result<()> {
 /// path cannot reach a global function under the cover of the first. Flags it cannot know are
 /// refused in tc.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_checks_each_flags_value_on_its_own() -> Result<()> {
     expect_rejected_with(
         "reject_ext_to_global_after_two_paths",
@@ -769,7 +769,7 @@ fn verifier_checks_each_flags_value_on_its_own() -> Result<()> {
 /// LSM hooks called without a packet pass a NULL skb (socket_getpeersec_dgram on every AF_UNIX
 /// send): the kfunc returns -EINVAL and a null dynptr, and a slice of that is NULL.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn lsm_hook_without_a_packet_gets_einval() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();

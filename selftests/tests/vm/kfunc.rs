@@ -9,7 +9,7 @@ use super::*;
 /// packet's own, newly attached buffer, and the ciphertext lands there (it used to be handed
 /// a shared read-only page of zeros: an oops, or every untagged reader seeing the bytes).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn kernel_writer_gets_the_packets_own_buffer() -> Result<()> {
     const AES128_ZERO: [u8; 16] = [
         0x66, 0xe9, 0x4b, 0xd4, 0xef, 0x8a, 0x2c, 0x3b, 0x88, 0x4c, 0xfa, 0x59, 0xca, 0x34, 0x2b,
@@ -65,14 +65,14 @@ fn kernel_writer_gets_the_packets_own_buffer() -> Result<()> {
 
 /// A packet never tagged reads as zeros, and reading allocates nothing.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
     let skel = load_skel!(kfunc, obj, 7004, ["tc_read", "cg_read"]);
     let p = Pair::new("zero")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
     check_eq!(
         udp_flow(&p.a, &p.b, ADDR_B, 7004, 60, 64)?,
@@ -100,7 +100,7 @@ fn untagged_packets_read_zeros_and_allocate_nothing() -> Result<()> {
 
 /// Bad input at runtime: unknown flags, offsets and lengths past the buffer.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn bad_input_gives_runtime_errors() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -155,7 +155,7 @@ fn allocation_failure_run(mode: u32, port: u16, want_err: i64) -> Result<()> {
     config(&mut skel).cfg_write_mode = mode;
     let p = Pair::new("nomem")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_read)?;
 
     let failslab = Failslab::on_ext_cache(1, 10)?;
     let got = udp_flow(&p.a, &p.b, ADDR_B, port, 25, 100);
@@ -188,14 +188,14 @@ fn allocation_failure_run(mode: u32, port: u16, want_err: i64) -> Result<()> {
 
 /// Allocation failure on `bpf_dynptr_write()`: -ENOMEM.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn allocation_failure_gives_enomem_and_delivers() -> Result<()> {
     allocation_failure_run(write_mode::DYNPTR, 7011, ENOMEM)
 }
 
 /// Allocation failure on `bpf_dynptr_slice_rdwr()`: a NULL slice, counted once.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn allocation_failure_on_writable_slice_counts_once() -> Result<()> {
     // The program turns the NULL slice into -ENOMEM itself.
     allocation_failure_run(write_mode::SLICE, 7031, ENOMEM)
@@ -204,7 +204,7 @@ fn allocation_failure_on_writable_slice_counts_once() -> Result<()> {
 /// Allocation failure on `bpf_dynptr_memset()`: -ENOMEM, counted once (it used to fall back
 /// to a second allocation through `bpf_dynptr_write()` after its slice failed).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn allocation_failure_on_memset_counts_once() -> Result<()> {
     allocation_failure_run(write_mode::MEMSET, 7032, ENOMEM)
 }
@@ -213,7 +213,7 @@ fn allocation_failure_on_memset_counts_once() -> Result<()> {
 /// code: -ENOMEM, counted once (its fallback for memory a slice cannot cover wrote through
 /// `bpf_dynptr_write()` after the slice failed, and allocated a second time).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn allocation_failure_on_probe_read_dynptr_counts_once() -> Result<()> {
     allocation_failure_run(write_mode::PROBE_READ, 7038, ENOMEM)
 }
@@ -222,7 +222,7 @@ fn allocation_failure_on_probe_read_dynptr_counts_once() -> Result<()> {
 /// copy the shared buffer, and that copy fails. The write returns -ENOMEM, original and clone
 /// both keep the first tag, nothing is copied, each failure is counted once.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn allocation_failure_on_copy_on_write_keeps_the_shared_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -293,7 +293,7 @@ fn allocation_failure_on_copy_on_write_keeps_the_shared_tag() -> Result<()> {
 /// Bad flags fail with -EINVAL and a null dynptr in every program type that has the kfunc,
 /// and the right flag still works afterwards (BPF_PROG_TEST_RUN on an IPv4/UDP frame).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn bad_flags_fail_in_every_program_type() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -367,7 +367,7 @@ fn bad_flags_fail_in_every_program_type() -> Result<()> {
 /// untagged packet gives -ENOENT and a null dynptr, a packet tagged with zeros reads zeros, and
 /// readers allocate nothing.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -379,7 +379,7 @@ fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
     );
     let p = Pair::new("noent")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_tag_zeros_every_other, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_read_noent)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_read_noent)?;
     check_eq!(
         udp_flow(&p.a, &p.b, ADDR_B, 7043, 40, 100)?,
         40,
@@ -414,7 +414,7 @@ fn noent_flag_tells_untagged_from_tagged_with_zeros() -> Result<()> {
 
 /// flags == 0 still gives the XDP metadata area in tc; outside tc it is not offered.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -435,7 +435,7 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
             .context("attach XDP to veth_b")
     })?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_meta_read, "ingress")?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_flags0)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_flags0)?;
     check_eq!(udp_flow(&p.a, &p.b, ADDR_B, 7015, 20, 64)?, 20, "datagrams");
     let r = results(&skel);
     check_identity(&r)?;
@@ -470,7 +470,7 @@ fn flags_zero_keeps_xdp_metadata_path() -> Result<()> {
 /// the bytes they name (BPF_PROG_TEST_RUN of `tc_offsets`, which checks each against a reference
 /// copy and names the line of the first mismatch).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn every_access_path_honours_its_offset() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();

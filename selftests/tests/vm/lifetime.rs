@@ -7,7 +7,7 @@ use super::*;
 /// bpf_clone_redirect(): the clone sees the original's tag; a write on the original after
 /// cloning unshares the buffer (copied counter), and the clone never sees it.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -67,7 +67,7 @@ fn clone_shares_tag_and_write_unshares_it() -> Result<()> {
 /// Crossing a veth into another netns keeps the tag by default, and drops it with the
 /// module's drop policy, switched at runtime.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
     fresh_module()?;
     check_eq!(module::drop_across_netns()?, false, "default policy (keep)");
@@ -147,7 +147,7 @@ fn veth_netns_crossing_keeps_or_drops_by_policy() -> Result<()> {
 /// parameters in sysfs ("rust: module_param: support parameters in sysfs"), which the
 /// provider's netns policy is.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
     module::unload()?;
     let c = kunit::run("bpf_skb_ext");
@@ -200,7 +200,7 @@ fn kunit_lifetime_and_rust_abstraction() -> Result<()> {
 
 /// ipip encapsulation and decapsulation keep the tag.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn ipip_tunnel_keeps_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -240,7 +240,7 @@ fn ipip_tunnel_keeps_tag() -> Result<()> {
 /// A large TCP send, segmented in software (GSO) on a device without TSO: the tag written
 /// on the GSO packet is on every segment.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn gso_segments_keep_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -250,7 +250,7 @@ fn gso_segments_keep_tag() -> Result<()> {
         "ip netns exec {} ethtool -K {VETH_A} tso off gso on",
         p.a.name
     ))?;
-    let _cg = skb_meta_selftests::attach_cgroup(&skel.progs.cg_write)?;
+    let _cg = bpf_skb_ext_selftests::attach_cgroup(&skel.progs.cg_write)?;
     p.a.attach_tc(VETH_A, &skel.progs.tc_read2, "egress")?;
     p.b.attach_tc(VETH_B, &skel.progs.tc_read, "ingress")?;
 
@@ -303,7 +303,7 @@ fn gso_segments_keep_tag() -> Result<()> {
 /// the receiver's veth merges the segments again (GRO on): the merged packets, seen at tc
 /// ingress with gso_segs > 1, keep a whole tag (the first segment's), and every buffer is freed.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn gro_merged_packet_keeps_a_tag() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -365,7 +365,7 @@ fn gro_merged_packet_keeps_a_tag() -> Result<()> {
 /// - with allocations of the extension cache failing: every failure the provider is told of is
 ///   a tag that was not written at tc egress or was lost in that move, and no other.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn other_extensions_on_real_traffic() -> Result<()> {
     const PORT: u16 = 7054;
     const BYTES: usize = 256 << 10;

@@ -57,16 +57,16 @@ fn dmesg_lines() -> Result<Vec<String>> {
         .collect())
 }
 
-/// The provider's own hooks, unit-tested in the module (KUnit suite `bpf_skb_meta_provider`, run
+/// The provider's own hooks, unit-tested in the module (KUnit suite `bpf_skb_ext_provider`, run
 /// while it is loaded): release accounts (freed is derived from live), copy counts and leaves
 /// the bytes, peak is the highest live count, and the netns policy the kernel reads is the
 /// module parameter's own storage. The wipe on release is the core's: KUnit
 /// `bpf_skb_ext_core_wipes_released` (lifetime).
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn kunit_provider_hooks() -> Result<()> {
     fresh_module()?;
-    let passed = kunit::run("bpf_skb_meta_provider")?;
+    let passed = kunit::run("bpf_skb_ext_provider")?;
     for case in [
         "release_accounts",
         "netns_policy_is_the_parameter",
@@ -84,7 +84,7 @@ fn kunit_provider_hooks() -> Result<()> {
 /// Counters for a known pattern: N packets tagged and held in an AF_PACKET queue (clones),
 /// then freed: live follows, peak covers the queue, live returns to 0.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn counters_follow_tagged_packets_in_flight() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -144,7 +144,7 @@ fn counters_follow_tagged_packets_in_flight() -> Result<()> {
 /// peak is a compare-and-swap maximum that two CPUs race on), and the per-CPU `allocated`
 /// must sum both CPUs.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn peak_counts_two_cpus_tagging_at_once() -> Result<()> {
     fresh_module()?;
     // SAFETY: sysconf has no memory-safety preconditions.
@@ -217,7 +217,7 @@ fn peak_counts_two_cpus_tagging_at_once() -> Result<()> {
 /// freed with the datagram it went with); the old buffers, freed when the tap closes, are
 /// nobody's (no hook: live must not go below 0); the tag crosses the reload whole.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn tag_from_before_a_reload_is_copied_by_the_next_provider() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -293,7 +293,7 @@ fn tag_from_before_a_reload_is_copied_by_the_next_provider() -> Result<()> {
 
 /// Buffers come back from the slab with old bytes: a new tag must start from zeros.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn recycled_buffers_start_zeroed() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -319,7 +319,7 @@ fn recycled_buffers_start_zeroed() -> Result<()> {
 
 /// Without the module the flag is not supported: -EOPNOTSUPP, null dynptr, traffic flows.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn without_module_flag_is_not_supported() -> Result<()> {
     module::unload()?;
     let res = (|| -> Result<()> {
@@ -345,7 +345,7 @@ fn without_module_flag_is_not_supported() -> Result<()> {
 /// 50 rmmod/insmod cycles while tagged traffic flows: no splat (checked by the runner), no
 /// packet lost, no bad tag, counters sane.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn module_reload_under_traffic() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -442,7 +442,7 @@ fn module_reload_under_traffic() -> Result<()> {
 /// and rewritten (COW), while the module is reloaded; no reader ever sees a bad tag, nothing
 /// is lost, and nothing stays allocated.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn stress_flows_clones_and_reloads() -> Result<()> {
     fresh_module()?;
     let mut obj = MaybeUninit::uninit();
@@ -521,10 +521,10 @@ fn leaky_loaded() -> bool {
 /// the module it freed. While the module is loaded its provider serves: tags are written, and an
 /// AF_PACKET queue holds clones of the tagged packets. Once it is gone the flag is not supported
 /// (-EOPNOTSUPP, as without any provider), traffic flows, the held buffers are freed with no hook
-/// to call, and bpf_skb_meta can register again. A hook called after `rmmod` is an Oops on the
+/// to call, and rust_bpf_skb_ext can register again. A hook called after `rmmod` is an Oops on the
 /// console, which fails the run.
 #[test]
-#[ignore = "needs root, the patched kernel and bpf_skb_meta.ko: run by `make vm-test`"]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn leaked_registration_is_harmless_after_unload() -> Result<()> {
     let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
         .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
@@ -593,5 +593,5 @@ fn leaked_registration_is_harmless_after_unload() -> Result<()> {
     }
     let reload = module::load("");
     res?;
-    reload.context("bpf_skb_meta must register again once the leaked provider's module is gone")
+    reload.context("rust_bpf_skb_ext must register again once the leaked provider's module is gone")
 }

@@ -3,8 +3,8 @@
  * the Rust tests, which see these structs through the skeletons generated
  * by libbpf-cargo.
  */
-#ifndef SKB_META_SELFTEST_H
-#define SKB_META_SELFTEST_H
+#ifndef BPF_SKB_EXT_SELFTEST_H
+#define BPF_SKB_EXT_SELFTEST_H
 
 /* Bytes the tests write: the whole buffer of the default configuration. */
 #define TAG_SIZE 64

@@ -11,9 +11,9 @@
 //! cache line that CPUs tagging at the same moment share); releasing one is the atomic
 //! decrement alone, and `freed` is derived when read (`allocated + copied - live`).
 //!
-//! - `/sys/kernel/debug/bpf_skb_meta/counters` (read-only): one `name value` pair per line:
+//! - `/sys/kernel/debug/bpf_skb_ext/counters` (read-only): one `name value` pair per line:
 //!   `live`, `peak`, `allocated`, `copied`, `freed`, `alloc_failed`.
-//! - `/sys/module/bpf_skb_meta/parameters/drop_across_netns` (read-write, root): `N` (the
+//! - `/sys/module/rust_bpf_skb_ext/parameters/drop_across_netns` (read-write, root): `N` (the
 //!   default) keeps a packet's buffer when it crosses network namespaces, `Y` drops it. Set it
 //!   at load time (`drop_across_netns=1`) or write it at any time; packets crossing after the
 //!   write follow the new value.
@@ -31,9 +31,9 @@ use kernel::{
 };
 
 module! {
-    type: BpfSkbMeta,
-    name: "bpf_skb_meta",
-    authors: ["skb-bpf-ext developers"],
+    type: RustBpfSkbExt,
+    name: "rust_bpf_skb_ext",
+    authors: ["bpf-skb-ext developers"],
     description: "Rust hook provider for the BPF metadata skb extension",
     license: "GPL",
     params: {
@@ -162,7 +162,7 @@ impl Drop for Hooks {
 }
 
 #[pin_data]
-struct BpfSkbMeta {
+struct RustBpfSkbExt {
     // Dropped in declaration order: unregister the hooks before debugfs and the state go.
     #[pin]
     registration: Registration<Hooks>,
@@ -170,11 +170,11 @@ struct BpfSkbMeta {
     _dir: Dir,
 }
 
-impl kernel::InPlaceModule for BpfSkbMeta {
+impl kernel::InPlaceModule for RustBpfSkbExt {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init_scope(move || {
             let state = State::new()?;
-            let dir = Dir::new(c"bpf_skb_meta");
+            let dir = Dir::new(c"bpf_skb_ext");
             let counters = KBox::pin_init(
                 dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
                 GFP_KERNEL,
@@ -184,7 +184,7 @@ impl kernel::InPlaceModule for BpfSkbMeta {
                 bpf_skb_ext::DATA_SIZE,
                 module_parameters::drop_across_netns.value()
             );
-            Ok(try_pin_init!(BpfSkbMeta {
+            Ok(try_pin_init!(RustBpfSkbExt {
                 registration <- Registration::register(module, Hooks {
                     state,
                     announce_drop: true,
@@ -199,7 +199,7 @@ impl kernel::InPlaceModule for BpfSkbMeta {
 // Unit tests of the hooks, on buffers of their own: what the provider does to a buffer is seen
 // directly. Run through debugfs while the module is loaded (the VM boots with
 // `kunit.autorun=0`).
-#[kunit_tests(bpf_skb_meta_provider)]
+#[kunit_tests(bpf_skb_ext_provider)]
 mod tests {
     use super::*;
 
