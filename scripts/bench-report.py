@@ -179,12 +179,12 @@ def targets(ra, ro):
 
 # The extension variants' own functions by part of the path, for the floor: one slab
 # allocation and free is what any per-packet allocation costs.
-# By the symbol's start, first match wins: the extension's dynptr constructor
-# (bpf_skb_ext_dynptr_init*) is a dynptr kfunc, not core. Profiles measured before
-# the extension's symbols were renamed name the core bpf_skb_meta_ext_*.
+# By the symbol's start: the extension's Rust and dynptr symbols name it too.
+# Profiles measured before the extension's symbols were renamed name the core
+# bpf_skb_meta_ext_*.
 PARTS = (("slab allocation and free (the floor)", ("kmem_cache_alloc", "kmem_cache_free", "virt_to_slab")),
-         ("dynptr kfuncs and helpers", ("bpf_dynptr", "bpf_skb_ext_dynptr_")),
          ("skb extension core", ("__skb_ext", "skb_ext_", "bpf_skb_ext_", "bpf_skb_meta_ext_")),
+         ("dynptr kfuncs and helpers", ("bpf_dynptr",)),
          ("hook provider's accounting (Rust)", ("_RNv", "rust_helper")))
 
 

@@ -26,11 +26,17 @@ log "one name: bpf_skb_ext (no older names outside the measured history)"
 # and DYNPTR_TYPE_SKB_META, the contract's CONFIG_BPF_SKB_META_DATA_SIZE, the
 # kfunc's flag enum, and the extension id SKB_EXT_BPF_META.
 if git -C "$BPF_SKB_EXT_TOP" grep -n -I -E \
-	'bpf_skb_meta_(ext|ops|provider|register|unregister|supported|lock|key|zero|epoch|init|module|drop|take|wipe)|skb_meta_ext|\bbpf_skb_meta\b|SKBX_|\bskbx|skb-bpf-ext|skb-meta-|\bSKB_META_|BpfSkbMeta|\bskb_meta\.h' \
+	'bpf_skb_meta_(ext|ops|provider|register|unregister|supported|lock|key|zero|epoch|init|module|drop|take|wipe)|skb_meta_ext|\bbpf_skb_meta\b|SAMPLE_RUST_BPF_SKB_META|BPF_SKB_META_PROVIDER|skb_meta_selftests|SKBX_|\bskbx|skb-bpf-ext|skb-meta-|\bSKB_META_|BpfSkbMeta|\bskb_meta\.h' \
 	-- ':!bench/RESULTS.md' ':!bench/REPORT.md' ':!bench/before' ':!bench/profile' ':!bench/pointer-proxy' \
 	':!scripts/check.sh' \
 	':!scripts/bench-report.py'; then
 	warn "the extension is bpf_skb_ext (see README.md): rename the above"
+	status=1
+fi
+
+# ... and the contract's Kconfig symbol is still the series' own.
+if ! grep -q '^+config BPF_SKB_META_DATA_SIZE$' "$BPF_SKB_EXT_TOP"/patches/0*.patch; then
+	warn "the series must define CONFIG_BPF_SKB_META_DATA_SIZE (../shared/SPEC.md)"
 	status=1
 fi
 

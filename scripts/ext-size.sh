@@ -85,7 +85,7 @@ build() {
 build base "$work/src-base"
 build series-default "$work/src-series"
 build series-enabled "$work/src-series" -e BPF_SKB_EXT
-build series-enabled-8 "$work/src-series" -e BPF_SKB_EXT --set-val BPF_SKB_EXT_DATA_SIZE 8
+build series-enabled-8 "$work/src-series" -e BPF_SKB_EXT --set-val BPF_SKB_META_DATA_SIZE 8
 
 enabled_exts() {
 	local c=$1/.config s

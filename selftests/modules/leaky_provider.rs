@@ -11,7 +11,8 @@
 //! The selftest `provider::leaked_registration_is_harmless_after_unload` loads this module,
 //! tags packets through it, unloads it and tags more: the kernel must stop serving a provider
 //! whose module is gone (BPF then gets `-EOPNOTSUPP`, as with no provider at all) instead of
-//! calling freed code. Nothing here is a provider to copy from: see `samples/rust/rust_bpf_skb_ext.rs`.
+//! calling freed code. Nothing here is a provider to copy from: see
+//! `samples/rust/rust_bpf_skb_ext.rs`.
 //!
 //! The module's exit does nothing on purpose; its hook counts cannot be read once it is gone.
 //!
