@@ -33,6 +33,7 @@ Environment (default in brackets):
   BPF_SKB_EXT_NO_LEAK_CHECK        skip the kmemleak scans if set [unset]
   BPF_SKB_EXT_MODULE               another build of the provider module for the VM targets [rust/'s]
   BPF_SKB_EXT_KCSAN_SCOPE          regex of functions whose KCSAN reports fail make vm-test-kcsan [the extension's]
+  BPF_SKB_EXT_NO_RECORD            do not append the run's line to bench/RESULTS.md if set [unset: make vm-test, -kasan/-kcsan, upstream-tests and mutate append one]
   BPF_SKB_EXT_MUTANTS              mutant names for make mutate [all in selftests/mutants]
   BPF_SKB_EXT_PATCHES              the series to apply [patches/]
   BPF_SKB_EXT_TREE_AS_IS           build the kernel tree's checkout instead of re-applying patches/ if set [unset]
