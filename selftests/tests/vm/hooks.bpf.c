@@ -679,6 +679,39 @@ int reject_ext_to_global_after_two_paths(struct __sk_buff *skb)
 	return global_take(&d);
 }
 
+/* The same, with both paths joining before one kfunc call: each path's
+ * flags are a known constant, and the call is checked once per path only if
+ * the flags register is precise. The verifier walks the fall-through first,
+ * so in the first program the path with 0 is checked first (the one whose
+ * state could stand for the other's if it were imprecise), in the second
+ * the path with the flag.
+ */
+SEC("?tc")
+int reject_ext_to_global_zero_first(struct __sk_buff *skb)
+{
+	__u64 flags = BPF_DYNPTR_SKB_EXT_F;
+	struct bpf_dynptr d;
+
+	if (skb->mark)
+		flags = 0;
+	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
+		return 0;
+	return global_take(&d);
+}
+
+SEC("?tc")
+int reject_ext_to_global_flag_first(struct __sk_buff *skb)
+{
+	__u64 flags = 0;
+	struct bpf_dynptr d;
+
+	if (skb->mark)
+		flags = BPF_DYNPTR_SKB_EXT_F;
+	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
+		return 0;
+	return global_take(&d);
+}
+
 /* Flags the verifier cannot know: they decide which memory the dynptr
  * covers, so tc refuses them.
  */

@@ -759,10 +759,13 @@ fn verifier_invalidates_slices_across_subprog_clones() -> Result<()> {
 #[test]
 #[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn verifier_checks_each_flags_value_on_its_own() -> Result<()> {
-    expect_rejected_with(
+    for prog in [
         "reject_ext_to_global_after_two_paths",
-        "which global function global_take cannot take",
-    )?;
+        "reject_ext_to_global_zero_first",
+        "reject_ext_to_global_flag_first",
+    ] {
+        expect_rejected_with(prog, "which global function global_take cannot take")?;
+    }
     expect_rejected_with("reject_unknown_flags", "flags must be a known constant")
 }
 
