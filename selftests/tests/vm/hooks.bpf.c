@@ -692,6 +692,11 @@ int reject_ext_to_global_zero_first(struct __sk_buff *skb)
 	__u64 flags = BPF_DYNPTR_SKB_EXT_F;
 	struct bpf_dynptr d;
 
+	/* The verifier keeps a state at a jump target only every 8
+	 * instructions or 2 jumps: without these the join below is never a
+	 * state to prune against.
+	 */
+	asm volatile ("r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0;" ::: "r0");
 	if (skb->mark)
 		flags = 0;
 	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
@@ -705,6 +710,11 @@ int reject_ext_to_global_flag_first(struct __sk_buff *skb)
 	__u64 flags = 0;
 	struct bpf_dynptr d;
 
+	/* The verifier keeps a state at a jump target only every 8
+	 * instructions or 2 jumps: without these the join below is never a
+	 * state to prune against.
+	 */
+	asm volatile ("r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0;" ::: "r0");
 	if (skb->mark)
 		flags = BPF_DYNPTR_SKB_EXT_F;
 	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
