@@ -775,17 +775,10 @@ fn main() -> Result<()> {
         );
         return Ok(());
     }
-    let all = [
-        Variant::Baseline,
-        Variant::Ext,
-        Variant::ExtSlice,
-        Variant::Hash,
-        Variant::Lru,
-        Variant::HashFentry,
-        Variant::Meta,
-    ];
+    // data_meta only here: every packet tagged.
+    let all: Vec<Variant> = SKB_VARIANTS.into_iter().chain([Variant::Meta]).collect();
     for round in 0..rounds {
-        for v in all {
+        for &v in &all {
             let s = bench.run(v, 1, packets)?;
             lines.push(json("all_tagged", v, round, 1, &s, ""));
         }
