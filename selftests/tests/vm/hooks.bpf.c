@@ -684,7 +684,10 @@ int reject_ext_to_global_after_two_paths(struct __sk_buff *skb)
  * the flags register is precise. The verifier walks the fall-through first,
  * so in the first program the path with 0 is checked first (the one whose
  * state could stand for the other's if it were imprecise), in the second
- * the path with the flag.
+ * the path with the flag. The suite loads both with BPF_F_TEST_STATE_FREQ:
+ * on its own the verifier keeps a state at the join only after 2 jumps and
+ * 8 instructions, which these programs never reach, so the second path
+ * would be walked again whatever the first path's precision.
  */
 SEC("?tc")
 int reject_ext_to_global_zero_first(struct __sk_buff *skb)
@@ -692,11 +695,6 @@ int reject_ext_to_global_zero_first(struct __sk_buff *skb)
 	__u64 flags = BPF_DYNPTR_SKB_EXT_F;
 	struct bpf_dynptr d;
 
-	/* The verifier keeps a state at a jump target only every 8
-	 * instructions or 2 jumps: without these the join below is never a
-	 * state to prune against.
-	 */
-	asm volatile ("r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0;" ::: "r0");
 	if (skb->mark)
 		flags = 0;
 	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
@@ -710,11 +708,6 @@ int reject_ext_to_global_flag_first(struct __sk_buff *skb)
 	__u64 flags = 0;
 	struct bpf_dynptr d;
 
-	/* The verifier keeps a state at a jump target only every 8
-	 * instructions or 2 jumps: without these the join below is never a
-	 * state to prune against.
-	 */
-	asm volatile ("r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0; r0 = 0;" ::: "r0");
 	if (skb->mark)
 		flags = BPF_DYNPTR_SKB_EXT_F;
 	if (bpf_dynptr_from_skb_meta(skb, flags, &d))
