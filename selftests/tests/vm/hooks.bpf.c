@@ -226,7 +226,11 @@ static __always_inline void observed_identity(struct sk_buff *skb, __u32 tag_id,
 	count_identity(id, proto, tag_id, st);
 }
 
-static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
+/* @arg is what the program passes to the kfunc: @skb itself, or sock_ops'
+ * own context, whose kernel context's @skb the identity is read from.
+ */
+static __always_inline int observe_from(struct __sk_buff *arg, struct sk_buff *skb,
+					struct hook_stats *st)
 {
 	struct bpf_dynptr meta;
 	__u8 tag[TAG_SIZE];
@@ -234,8 +238,7 @@ static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
 	int err, r;
 
 	st->seen++;
-	err = bpf_dynptr_from_skb_meta((struct __sk_buff *)skb,
-				       BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
+	err = bpf_dynptr_from_skb_meta(arg, BPF_DYNPTR_SKB_EXT_F | BPF_DYNPTR_SKB_EXT_NOENT_F,
 				       &meta);
 	if (err == -2 /* -ENOENT */) {
 		st->read_zero++;
@@ -263,6 +266,11 @@ static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
 		st->read_bad++;
 	}
 	return r;
+}
+
+static __always_inline int observe(struct sk_buff *skb, struct hook_stats *st)
+{
+	return observe_from((struct __sk_buff *)skb, skb, st);
 }
 
 /* Tag at tc ingress, then drop: kfree_skb reports SKB_DROP_REASON_TC_INGRESS. */
@@ -367,7 +375,7 @@ int sockops_read(struct bpf_sock_ops *skops)
 			sockops_no_skb++;
 			break;
 		}
-		observe(skb, &sockops_stats);
+		observe_from((struct __sk_buff *)skops, skb, &sockops_stats);
 		break;
 	}
 	return 1;
@@ -502,15 +510,12 @@ int name(struct nf_ctx_view *ctx)					\
 	write_read_only(ctx->skb, how);					\
 	return 1;							\
 }
+/* sock_ops passes its own context to the kfunc. */
 #define SOCKOPS_WRITER(name, how)					\
 SEC("?sockops")								\
 int name(struct bpf_sock_ops *skops)					\
 {									\
-	struct bpf_sock_ops_kern *kctx = bpf_cast_to_kern_ctx(skops);	\
-	struct sk_buff *skb = kctx->skb;				\
-									\
-	if (skb)							\
-		write_read_only(skb, how);				\
+	write_read_only((struct sk_buff *)skops, how);			\
 	return 1;							\
 }
 
@@ -535,6 +540,31 @@ SOCKOPS_WRITER(ro_sockops_slice_rdwr, BY_SLICE_RDWR)
 SOCKOPS_WRITER(ro_sockops_memset, BY_MEMSET)
 SOCKOPS_WRITER(ro_sockops_copy, BY_COPY)
 SOCKOPS_WRITER(ro_sockops_probe_read, BY_PROBE_READ)
+
+/* The kernel context's skb stays what it was before the series: an
+ * untrusted pointer that programs load through without a NULL check (as
+ * the kernel's net_timestamping selftest does), and not an argument for
+ * the kfunc, which takes the context itself.
+ */
+SEC("?sockops")
+int sockops_kern_skb_untrusted(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock_ops_kern *kctx = bpf_cast_to_kern_ctx(skops);
+
+	return kctx->skb->len ? 1 : 0;
+}
+
+SEC("?sockops")
+int reject_sockops_kern_skb(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock_ops_kern *kctx = bpf_cast_to_kern_ctx(skops);
+	struct bpf_dynptr meta;
+
+	if (!kctx->skb)
+		return 1;
+	bpf_dynptr_from_skb_meta((struct __sk_buff *)kctx->skb, BPF_DYNPTR_SKB_EXT_F, &meta);
+	return 1;
+}
 
 /* The reading kfuncs stay open to a read-only program. */
 SEC("?socket")

@@ -734,6 +734,17 @@ fn verifier_refuses_every_writer_in_read_only_types() -> Result<()> {
     Ok(())
 }
 
+/// sock_ops hands its own context to the kfunc; the kernel context's skb stays the untrusted
+/// pointer it was before the series: programs load through it without a NULL check, and it is
+/// not an argument the kfunc takes.
+#[test]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
+fn sock_ops_kernel_context_skb_stays_untrusted() -> Result<()> {
+    let mut obj = MaybeUninit::uninit();
+    let _skel = load_skel!(hooks, obj, 7056, ["sockops_kern_skb_untrusted"]);
+    expect_rejected_with("reject_sockops_kern_skb", "expected pointer to ctx")
+}
+
 /// A global function sees a dynptr argument as a plain local one: an extension dynptr passed to
 /// one is refused (its slices would outlive bpf_clone_redirect() there).
 #[test]
