@@ -12,7 +12,7 @@ set -euo pipefail
 DEBS=(build-essential bc bison flex libelf-dev libssl-dev zlib1g-dev pkg-config
 	dwarves clang llvm ccache cpio kmod iproute2 udev python3-venv rsync git
 	bpftool ethtool libcap-ng-dev libseccomp-dev linux-perf clang-19 llvm-19 lld-19
-	python3-matplotlib)
+	python3-matplotlib wireguard-tools)
 BACKPORT_DEBS=(qemu-system-x86)
 
 missing=()

@@ -26,6 +26,15 @@ int tc_write_l3(struct __sk_buff *skb)
 	return 0;
 }
 
+/* Native XDP on a veth makes it give the packets it receives page-frag
+ * heads (skb_pp_cow_data()), as NIC drivers do: heads that GRO steals.
+ */
+SEC("?xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	return 2; /* XDP_PASS */
+}
+
 /* Packets that carry another skb extension (MPTCP's, on every segment an
  * MPTCP socket sends): which extensions each has, per the kernel's
  * skb->active_extensions, and what the kfunc says with NOENT. tc egress of

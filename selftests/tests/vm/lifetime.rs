@@ -356,6 +356,78 @@ fn gro_merged_packet_keeps_a_tag() -> Result<()> {
     Ok(())
 }
 
+/// WireGuard scrubs every packet it decrypts, which keeps our extension, then zeroes the headers
+/// group, `slow_gro` included; GRO puts the extensions of a packet whose head it steals only
+/// with `slow_gro` set. Tagged on the underlay veth (native XDP there gives the packets page-frag
+/// heads, as a NIC driver does), TCP through the tunnel: every buffer is freed.
+#[test]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
+fn wireguard_gro_frees_every_tag() -> Result<()> {
+    const WG_PORT: u16 = 51820;
+    const BYTES: usize = 1 << 20;
+    fresh_module()?;
+    let mut obj = MaybeUninit::uninit();
+    let skel = load_skel!(lifetime, obj, WG_PORT, ["tc_write", "xdp_pass"]);
+    let p = Pair::new("wg")?;
+    let tmp = std::env::temp_dir();
+    let mut public = Vec::new();
+    for (ns, side) in [(&p.a, "a"), (&p.b, "b")] {
+        let key = tmp.join(format!("bpf-skb-ext-wg-{}-{side}", std::process::id()));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 077; wg genkey > {0}; wg pubkey < {0}",
+                key.display()
+            ))
+            .output()?;
+        ensure!(out.status.success(), "wg genkey: {out:?}");
+        public.push(String::from_utf8(out.stdout)?.trim().to_string());
+        ns.ip("link add wg0 type wireguard")?;
+        sh(&format!(
+            "ip netns exec {} wg set wg0 private-key {} listen-port {WG_PORT}",
+            ns.name,
+            key.display()
+        ))?;
+    }
+    for (ns, peer_pub, peer_addr, addr, peer_inner) in [
+        (&p.a, &public[1], ADDR_B, "198.51.100.1", "198.51.100.2"),
+        (&p.b, &public[0], ADDR_A, "198.51.100.2", "198.51.100.1"),
+    ] {
+        sh(&format!(
+            "ip netns exec {} wg set wg0 peer {peer_pub} allowed-ips {peer_inner}/32 endpoint {peer_addr}:{WG_PORT}",
+            ns.name
+        ))?;
+        ns.ip(&format!("addr add {addr}/24 dev wg0"))?;
+        ns.ip("link set wg0 up")?;
+    }
+    let ifindex = p.b.ifindex(VETH_B)?;
+    let _xdp = {
+        let _in_b = p.b.enter()?;
+        skel.progs.xdp_pass.attach_xdp(ifindex as i32)?
+    };
+    p.b.attach_tc(VETH_B, &skel.progs.tc_write, "ingress")?;
+
+    check_eq!(
+        tcp_flow(&p.a, &p.b, "198.51.100.2", 7057, BYTES)?,
+        BYTES,
+        "bytes received through the tunnel"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let r = results(&skel);
+    ensure!(
+        r.tc_write_stats.written > 100,
+        "{} tags written on the underlay",
+        r.tc_write_stats.written
+    );
+    check_eq!(module::wait_live(0)?, 0, "live buffers after the flow");
+    check_eq!(
+        module::counter("freed")?,
+        r.tc_write_stats.written,
+        "buffers freed, merged-away ones included"
+    );
+    Ok(())
+}
+
 /// Real traffic that carries another skb extension, MPTCP's (on every segment an MPTCP socket
 /// sends), through a veth into another netns (`skb_scrub_packet(skb, true)`):
 /// - untagged: the kfunc with NOENT says -ENOENT on segments that carry only the other

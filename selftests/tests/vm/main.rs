@@ -34,8 +34,8 @@ use anyhow::{bail, ensure, Context, Result};
 use bpf_skb_ext_selftests::{
     check_eq, check_identity, config, errno::*, kunit, load_skel, module, mptcp_flow,
     next_datagram_id, pin_to_cpu, results, sh, tcp_flow, udp_flow, udp_recv, udp_rx, udp_send,
-    write_mode, AreaSkel, CommonBss, Failslab, Netns, Pair, Pinned, ADDR6_B, ADDR_B, TAG_SIZE,
-    VETH_A, VETH_B,
+    write_mode, AreaSkel, CommonBss, Failslab, Netns, Pair, Pinned, ADDR6_B, ADDR_A, ADDR_B,
+    TAG_SIZE, VETH_A, VETH_B,
 };
 use libbpf_rs::{skel::OpenSkel, skel::SkelBuilder, PrintLevel};
 
