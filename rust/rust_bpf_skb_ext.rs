@@ -171,7 +171,7 @@ struct RustBpfSkbExt {
 }
 
 impl kernel::InPlaceModule for RustBpfSkbExt {
-    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pin_init_scope(move || {
             let state = State::new()?;
             let dir = Dir::new(c"bpf_skb_ext");
@@ -179,19 +179,23 @@ impl kernel::InPlaceModule for RustBpfSkbExt {
                 dir.read_callback_file(c"counters", state.clone(), &|s: &Arc<State>, f| s.show(f)),
                 GFP_KERNEL,
             )?;
-            pr_info!(
-                "serving {} byte buffers, drop_across_netns={}\n",
-                bpf_skb_ext::DATA_SIZE,
-                module_parameters::drop_across_netns.value()
-            );
             Ok(try_pin_init!(RustBpfSkbExt {
-                registration <- Registration::register(module, Hooks {
+                registration <- Registration::register(Hooks {
                     state,
                     announce_drop: true,
                 }),
                 _counters: counters,
                 _dir: dir,
-            }? Error))
+            }? Error)
+            // Only once the hooks are registered: a second provider gets `EBUSY` and says nothing.
+            .pin_chain(|_| {
+                pr_info!(
+                    "serving {} byte buffers, drop_across_netns={}\n",
+                    bpf_skb_ext::DATA_SIZE,
+                    module_parameters::drop_across_netns.value()
+                );
+                Ok(())
+            }))
         })
     }
 }

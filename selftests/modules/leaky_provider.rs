@@ -65,9 +65,9 @@ impl Provider for Counting {
 struct LeakyProvider;
 
 impl kernel::Module for LeakyProvider {
-    fn init(module: &'static ThisModule) -> Result<Self> {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
         let registration = KBox::pin_init(
-            Registration::register(module, Counting {
+            Registration::register(Counting {
                 inits: Atomic::new(0),
                 copies: Atomic::new(0),
                 releases: Atomic::new(0),

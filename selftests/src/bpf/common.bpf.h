@@ -182,16 +182,15 @@ static __always_inline void do_write(struct __sk_buff *skb, __u32 l3,
 	__u8 tag[TAG_SIZE];
 	__u32 seq, id = 0;
 	__u8 proto;
+	__u64 seen;
 	int err;
 
 	/* Atomic: two CPUs may tag at once (peak_counts_two_cpus_tagging_at_once
 	 * lost 7 of 160 increments to a plain ++).
 	 */
-	if (cfg_write_only_first &&
-	    __sync_fetch_and_add(&st->seen, 1) + 1 > cfg_write_only_first)
+	seen = __sync_fetch_and_add(&st->seen, 1) + 1;
+	if (cfg_write_only_first && seen > cfg_write_only_first)
 		return;
-	if (!cfg_write_only_first)
-		__sync_fetch_and_add(&st->seen, 1);
 	err = bpf_dynptr_from_skb_meta(skb, BPF_DYNPTR_SKB_EXT_F, &meta);
 	if (err) {
 		__sync_fetch_and_add(&st->dynptr_err, 1);
