@@ -114,9 +114,9 @@ impl State {
 /// The hooks.
 struct Hooks {
     state: Arc<State>,
-    /// Whether dropping it says how many buffers were live: the module's instance does, the
-    /// unit tests' do not.
-    announce_drop: bool,
+    /// Whether dropping it says how many buffers were live: set once the module's instance is
+    /// registered; the unit tests' and one refused with `EBUSY` stay quiet.
+    announce_drop: Atomic<bool>,
 }
 
 #[vtable]
@@ -149,7 +149,7 @@ impl Provider for Hooks {
 
 impl Drop for Hooks {
     fn drop(&mut self) {
-        if !self.announce_drop {
+        if !self.announce_drop.load(Relaxed) {
             return;
         }
         // Dropped after the registration is gone: no hook runs any more, so `live` is final for
@@ -182,13 +182,17 @@ impl kernel::InPlaceModule for RustBpfSkbExt {
             Ok(try_pin_init!(RustBpfSkbExt {
                 registration <- Registration::register(Hooks {
                     state,
-                    announce_drop: true,
+                    announce_drop: Atomic::new(false),
                 }),
                 _counters: counters,
                 _dir: dir,
             }? Error)
             // Only once the hooks are registered: a second provider gets `EBUSY` and says nothing.
-            .pin_chain(|_| {
+            .pin_chain(|this| {
+                this.registration
+                    .provider()
+                    .announce_drop
+                    .store(true, Relaxed);
                 pr_info!(
                     "serving {} byte buffers, drop_across_netns={}\n",
                     bpf_skb_ext::DATA_SIZE,
@@ -210,7 +214,7 @@ mod tests {
     fn hooks() -> Result<Hooks> {
         Ok(Hooks {
             state: State::new()?,
-            announce_drop: false,
+            announce_drop: Atomic::new(false),
         })
     }
 

@@ -4,9 +4,11 @@
 //!
 //! Safe Rust may leak any value, a [`Registration`] included: [`core::mem::forget`] of the
 //! pinned box that holds it, as done here, or [`KBox::leak`], or a reference cycle. Its
-//! `PinnedDrop` then never runs and nothing unregisters the provider, so the kernel goes on
-//! calling the provider's hooks (code in this module) after `rmmod` has freed this module's
-//! memory.
+//! `PinnedDrop` then never runs and nothing in this module unregisters the provider: without
+//! the kernel's own unregistration (the ops name this module as their owner), the kernel would
+//! go on calling the provider's hooks (code in this module) after `rmmod` has freed this
+//! module's memory. With it, `rmmod` logs "bpf_skb_ext: module leaky_provider unloads with its
+//! provider registered: unregistering it" and waits for running hooks first.
 //!
 //! The selftest `provider::leaked_registration_is_harmless_after_unload` loads this module,
 //! tags packets through it, unloads it and tags more: the kernel must stop serving a provider
