@@ -595,3 +595,53 @@ fn leaked_registration_is_harmless_after_unload() -> Result<()> {
     res?;
     reload.context("rust_bpf_skb_ext must register again once the leaked provider's module is gone")
 }
+
+/// A provider refused because another one is registered says nothing: insmod of
+/// rust_bpf_skb_ext fails with EBUSY while `leaky_provider` serves, and neither its "serving"
+/// line nor its unload message ("unregistered with N buffers live", which a refused instance
+/// used to print when the failed initialiser dropped its hooks) appears. Once the other provider
+/// is gone, it loads and says it serves.
+#[test]
+#[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
+fn second_provider_refused_without_a_word() -> Result<()> {
+    let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
+        .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
+    module::unload()?;
+    let res = (|| -> Result<()> {
+        sh(&format!("insmod {leaky}"))?;
+        let mark = dmesg_lines()?.len();
+        let refused = module::load("");
+        ensure!(
+            refused.is_err(),
+            "rust_bpf_skb_ext registered while {LEAKY} serves"
+        );
+        let msg = format!("{:#}", refused.unwrap_err());
+        ensure!(
+            msg.contains("busy"),
+            "insmod of a second provider failed, but not with EBUSY: {msg}"
+        );
+        ensure!(!module::loaded(), "a refused provider stayed loaded");
+        let said: Vec<String> = dmesg_lines()?.split_off(mark);
+        let loud: Vec<&String> = said
+            .iter()
+            .filter(|l| l.contains("rust_bpf_skb_ext: serving") || l.contains("unregistered with"))
+            .collect();
+        ensure!(loud.is_empty(), "the refused provider logged: {loud:?}");
+        sh(&format!("rmmod {LEAKY}"))?;
+        let mark = dmesg_lines()?.len();
+        module::load("")?;
+        let said = dmesg_lines()?.split_off(mark);
+        ensure!(
+            said.iter()
+                .any(|l| l.contains("rust_bpf_skb_ext: serving ")),
+            "no \"serving\" line from the provider that registered: {said:?}"
+        );
+        Ok(())
+    })();
+    if leaky_loaded() {
+        let _ = sh(&format!("rmmod {LEAKY}"));
+    }
+    let reload = module::load("");
+    res?;
+    reload
+}
