@@ -388,6 +388,8 @@ fn wireguard_gro_frees_every_tag() -> Result<()> {
             ns.name,
             key.display()
         ))?;
+        // The device holds the key now.
+        fs::remove_file(&key)?;
     }
     for (ns, peer_pub, peer_addr, addr, peer_inner) in [
         (&p.a, &public[1], ADDR_B, "198.51.100.1", "198.51.100.2"),

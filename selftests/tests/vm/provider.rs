@@ -516,6 +516,21 @@ fn leaky_loaded() -> bool {
     fs::metadata(format!("/sys/module/{LEAKY}")).is_ok()
 }
 
+/// Runs `body` with `leaky_provider` loaded in place of rust_bpf_skb_ext (`body` may unload it),
+/// then unloads it if it is still there and loads rust_bpf_skb_ext again, whatever `body` did.
+fn with_leaky_provider(body: impl FnOnce() -> Result<()>) -> Result<()> {
+    let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
+        .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
+    module::unload()?;
+    let res = sh(&format!("insmod {leaky}")).and_then(|_| body());
+    if leaky_loaded() {
+        let _ = sh(&format!("rmmod {LEAKY}"));
+    }
+    let reload = module::load("");
+    res?;
+    reload.context("rust_bpf_skb_ext must register again once the leaked provider's module is gone")
+}
+
 /// Safe Rust can leak a `Registration` (`leaky_provider` forgets the pinned box at init), so its
 /// drop never unregisters the provider; `rmmod` must still leave the kernel calling no code of
 /// the module it freed. While the module is loaded its provider serves: tags are written, and an
@@ -526,11 +541,7 @@ fn leaky_loaded() -> bool {
 #[test]
 #[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn leaked_registration_is_harmless_after_unload() -> Result<()> {
-    let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
-        .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
-    module::unload()?;
-    let res = (|| -> Result<()> {
-        sh(&format!("insmod {leaky}"))?;
+    with_leaky_provider(|| {
         let mut obj = MaybeUninit::uninit();
         let skel = load_skel!(provider, obj, 7090, ["tc_write"]);
         let p = Pair::new("leak")?;
@@ -587,13 +598,7 @@ fn leaked_registration_is_harmless_after_unload() -> Result<()> {
         // The buffers that outlived their provider: freed (and wiped) by the kernel alone.
         drop(tap);
         Ok(())
-    })();
-    if leaky_loaded() {
-        let _ = sh(&format!("rmmod {LEAKY}"));
-    }
-    let reload = module::load("");
-    res?;
-    reload.context("rust_bpf_skb_ext must register again once the leaked provider's module is gone")
+    })
 }
 
 /// A provider refused because another one is registered says nothing: insmod of
@@ -604,11 +609,7 @@ fn leaked_registration_is_harmless_after_unload() -> Result<()> {
 #[test]
 #[ignore = "needs root, the patched kernel and rust_bpf_skb_ext.ko: run by `make vm-test`"]
 fn second_provider_refused_without_a_word() -> Result<()> {
-    let leaky = std::env::var("LEAKY_PROVIDER_MODULE")
-        .context("LEAKY_PROVIDER_MODULE (path of leaky_provider.ko) is not set")?;
-    module::unload()?;
-    let res = (|| -> Result<()> {
-        sh(&format!("insmod {leaky}"))?;
+    with_leaky_provider(|| {
         let mark = dmesg_lines()?.len();
         let refused = module::load("");
         ensure!(
@@ -637,11 +638,5 @@ fn second_provider_refused_without_a_word() -> Result<()> {
             "no \"serving\" line from the provider that registered: {said:?}"
         );
         Ok(())
-    })();
-    if leaky_loaded() {
-        let _ = sh(&format!("rmmod {LEAKY}"));
-    }
-    let reload = module::load("");
-    res?;
-    reload
+    })
 }
