@@ -178,11 +178,13 @@ def targets(ra, ro):
 
 
 # The extension variants' own functions by part of the path, for the floor: one slab
-# allocation and free is what any per-packet allocation costs.
-# By the symbol's start: the extension's Rust and dynptr symbols name it too.
-# Profiles measured before the extension's symbols were renamed name the core
-# bpf_skb_meta_ext_*.
+# allocation and free is what any per-packet allocation costs, unless the container
+# comes from the per-CPU spare that the last free on the CPU left (skb_ext_alloc_obj,
+# skb_ext_free_obj). By the symbol's start: the extension's Rust and dynptr symbols
+# name it too. Profiles measured before the extension's symbols were renamed name the
+# core bpf_skb_meta_ext_*.
 PARTS = (("slab allocation and free (the floor)", ("kmem_cache_alloc", "kmem_cache_free", "virt_to_slab")),
+         ("container from and to the per-CPU spare", ("skb_ext_alloc_obj", "skb_ext_free_obj")),
          ("skb extension core", ("__skb_ext", "skb_ext_", "bpf_skb_ext_", "bpf_skb_meta_ext_")),
          ("dynptr kfuncs and helpers", ("bpf_dynptr",)),
          ("hook provider's accounting (Rust)", ("_RNv", "rust_helper")))
