@@ -179,7 +179,7 @@ def targets(ra, ro):
 
 # The extension variants' own functions by part of the path, for the floor: one slab
 # allocation and free is what any per-packet allocation costs, unless the container
-# comes from the per-CPU spare that the last free on the CPU left (skb_ext_alloc_obj,
+# comes from the per-CPU spare that an earlier free on the CPU filled (skb_ext_alloc_obj,
 # skb_ext_free_obj). By the symbol's start: the extension's Rust and dynptr symbols
 # name it too. Profiles measured before the extension's symbols were renamed name the
 # core bpf_skb_meta_ext_*.
