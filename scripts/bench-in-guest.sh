@@ -4,11 +4,12 @@
 # Runs in the benchmark guest (through vm-guest.sh): the benchmark, then,
 # in the -icount run, a per-function profile of each variant with perf.
 #
-#   bench-in-guest.sh BENCH OUT_DIR ROUNDS PACKETS PROFILE [BACKGROUND_OPS]
+#   bench-in-guest.sh BENCH OUT_DIR ROUNDS PACKETS PROFILE [BACKGROUND_OPS [ONLINE_CPUS]]
 #
 # BACKGROUND_OPS: operations per traffic kind, variant and round of the
-# background scenario (the tagged flow idle); 0 leaves it out, none: the
-# benchmark's default.
+# background scenario (the tagged flow idle); 0 leaves it out, empty or
+# none: the benchmark's default. ONLINE_CPUS: take every CPU from that
+# number up offline first (they stay possible: see scripts/bench.sh).
 #
 # Under -icount shift=0 guest time advances one nanosecond per executed
 # instruction, so a cpu-clock sample every 10000 ns of task time is a sample
@@ -17,7 +18,18 @@
 # that against two loops of known length (profile-calibrate.txt: 25% and
 # 75% expected).
 set -u
-bench=$1 out=$2 rounds=$3 packets=$4 profile=$5 bg_ops=${6:-}
+bench=$1 out=$2 rounds=$3 packets=$4 profile=$5 bg_ops=${6:-} online=${7:-}
+
+if [ -n "$online" ]; then
+	for dir in /sys/devices/system/cpu/cpu[0-9]*; do
+		[ "${dir##*/cpu}" -lt "$online" ] || echo 0 >"$dir/online" || exit 1
+	done
+	want="0-$((online - 1))"
+	[ "$online" != 1 ] || want=0
+	[ "$(cat /sys/devices/system/cpu/online)" = "$want" ] || {
+		echo "CPUs online: $(cat /sys/devices/system/cpu/online), want $want" >&2; exit 1; }
+	echo "CPUs possible: $(cat /sys/devices/system/cpu/possible), online: $(cat /sys/devices/system/cpu/online)"
+fi
 
 # The benchmark thread stays on CPU 0 (its softirq receive path with it):
 # a migration would start it on another CPU's cold per-CPU caches (slab

@@ -42,6 +42,7 @@ Environment (default in brackets):
   BPF_SKB_EXT_BENCH_CLOCKS         benchmark clocks: icount, wall or both [icount wall]
   BPF_SKB_EXT_BENCH_ROUNDS, BPF_SKB_EXT_BENCH_PACKETS  rounds per variant, packets per round [5, 3000]
   BPF_SKB_EXT_BENCH_BG_OPS         background scenario (tagged flow idle): operations per traffic kind, variant and round; 0: none [400]
-  BPF_SKB_EXT_BENCH_POSSIBLE_CPUS  vCPUs of the benchmark guest (e.g. 64) [2]
+  BPF_SKB_EXT_BENCH_POSSIBLE_CPUS  possible CPUs (vCPUs) of a separate -icount run (e.g. 64) [none]
+  BPF_SKB_EXT_BENCH_ONLINE_CPUS    of those, online during it (the rest offline, still possible) [2]
   BPF_SKB_EXT_PROFILE_PACKETS      packets per perf profile in make bench [10000]
 EOT

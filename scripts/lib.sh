@@ -43,6 +43,15 @@ bench) KOUT="$BPF_SKB_EXT_CACHE/build-bench" ;;
 upstream) KOUT="$BPF_SKB_EXT_CACHE/build-upstream" ;;
 *) echo "unknown BPF_SKB_EXT_PROFILE $BPF_SKB_EXT_PROFILE" >&2; exit 1 ;;
 esac
+# Where a VM run of the suite keeps what it runs and its logs: one dir per
+# profile (results/vm-test for debug, results/vm-test-kasan...), so that
+# runs of different profiles can share the host; make mutate uses its own.
+if [ "$BPF_SKB_EXT_PROFILE" = debug ]; then
+	VM_RESULTS=$BPF_SKB_EXT_CACHE/results/vm-test
+else
+	VM_RESULTS=$BPF_SKB_EXT_CACHE/results/vm-test-$BPF_SKB_EXT_PROFILE
+fi
+VM_RESULTS=${BPF_SKB_EXT_VM_RESULTS:-$VM_RESULTS}
 # KDIR= names the user's own kernel: a source tree (make apply; make kernel
 # builds it out of tree into $BPF_SKB_EXT_CACHE/build-user-<hash>, never into the
 # checkout) or a kernel they built themselves (a dir with vmlinux, in-tree

@@ -23,6 +23,8 @@ results="$BPF_SKB_EXT_CACHE/results/mutate"
 git -C "$BPF_SKB_EXT_TOP" diff --quiet -- rust ||
 	die "rust/ has uncommitted changes: mutants are applied to it and reverted with git"
 export BPF_SKB_EXT_NO_RECORD=1	# one line for the whole run, not one per mutant
+# The mutants' VM runs keep out of make vm-test's results dir (lib.sh: VM_RESULTS).
+export BPF_SKB_EXT_VM_RESULTS=$BPF_SKB_EXT_CACHE/results/mutate-vm
 lock_kernel_tree	# for the whole run: the mutants are edits of the tree
 # The series, applied and built: the Makefile's prerequisites of make mutate.
 git -C "$KSRC" diff --quiet || die "$KSRC has uncommitted changes"

@@ -11,16 +11,16 @@
 # so the suite takes 15-30 minutes instead of 5. BPF_SKB_EXT_TEST_FILTER= picks a
 # subset (comma-separated name filters).
 set -uo pipefail
+export BPF_SKB_EXT_PROFILE=kasan
 . "$(dirname "$0")/lib.sh"
 
-export BPF_SKB_EXT_PROFILE=kasan
 export BPF_SKB_EXT_TEST_TIMEOUT=${BPF_SKB_EXT_TEST_TIMEOUT:-600}
 export BPF_SKB_EXT_SUITE_TIMEOUT=${BPF_SKB_EXT_SUITE_TIMEOUT:-3600}
 export BPF_SKB_EXT_VM_TIMEOUT=${BPF_SKB_EXT_VM_TIMEOUT:-3900}
 "$BPF_SKB_EXT_TOP/scripts/vm-test.sh"
 status=$?
 # A run that passes without KASAN proves nothing about it.
-results="$BPF_SKB_EXT_CACHE/results/vm-test"
+results=$VM_RESULTS
 if ! cat "$results/console.log" "$results/dmesg.log" 2>/dev/null |
 	grep -q 'KernelAddressSanitizer initialized'; then
 	warn "KASAN did not initialise in the guest ($results/console.log): the run does not count"

@@ -11,9 +11,9 @@
 #
 # BPF_SKB_EXT_TEST_FILTER= picks other tests (comma-separated name filters).
 set -uo pipefail
+export BPF_SKB_EXT_PROFILE=kcsan
 . "$(dirname "$0")/lib.sh"
 
-export BPF_SKB_EXT_PROFILE=kcsan
 export BPF_SKB_EXT_TEST_FILTER=${BPF_SKB_EXT_TEST_FILTER:-stress_flows_clones_and_reloads,module_reload_under_traffic,peak_counts_two_cpus_tagging_at_once,counters_follow_tagged_packets_in_flight,kunit_lifetime,kunit_provider_hooks,clone_shares_tag}
 export BPF_SKB_EXT_KCSAN_SCOPE=${BPF_SKB_EXT_KCSAN_SCOPE:-bpf_skb_ext|skb_ext|bpf_dynptr|skb_scrub_packet}
 export BPF_SKB_EXT_TEST_TIMEOUT=${BPF_SKB_EXT_TEST_TIMEOUT:-600}
@@ -22,7 +22,7 @@ export BPF_SKB_EXT_VM_TIMEOUT=${BPF_SKB_EXT_VM_TIMEOUT:-2700}
 "$BPF_SKB_EXT_TOP/scripts/vm-test.sh"
 status=$?
 # A run that passes without KCSAN proves nothing about it.
-results="$BPF_SKB_EXT_CACHE/results/vm-test"
+results=$VM_RESULTS
 if ! cat "$results/console.log" "$results/dmesg.log" 2>/dev/null | grep -q 'kcsan: enabled early'; then
 	warn "KCSAN did not start in the guest ($results/console.log): the run does not count"
 	status=1

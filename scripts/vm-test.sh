@@ -15,7 +15,7 @@ set -uo pipefail
 bin=$(cat "$BPF_SKB_EXT_CACHE/suite-path.$BPF_SKB_EXT_PROFILE" 2>/dev/null)
 [ -x "$bin" ] || die "no suite built for the $BPF_SKB_EXT_PROFILE kernel: run this through make (make vm-test builds it first)"
 
-results="$BPF_SKB_EXT_CACHE/results/vm-test"
+results=$VM_RESULTS
 rm -rf "$results"; mkdir -p "$results"
 # The guest sees the host's root, but vng hides /var/cache behind a tmpfs:
 # what it runs travels in the shared results dir.
